@@ -1,0 +1,1 @@
+"""etude's reference components, registered as the built-in plugin."""

@@ -1,0 +1,88 @@
+"""AttentionMechanism: batch-first attention over (B, T, D) sequences."""
+
+from __future__ import annotations
+
+import abc
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+
+from ._component import Component
+
+
+class AttentionMechanism(Component, nn.Module, abc.ABC):
+    """An attention layer: ``forward(query, key=None, value=None, *, mask=None, need_weights=False)``.
+
+    Contract:
+        - ``query``: float tensor (B, Tq, E) with ``E == self.embed_dim``; ``key`` and
+          ``value``: (B, Tk, E); ``key=None`` means self-attention (key = value =
+          query), ``value=None`` means value = key.
+        - ``mask``: optional bool tensor broadcastable to (B, Tq, Tk) or
+          (B, H, Tq, Tk); **True = may attend** (the SDPA convention).
+          A query row with no True entry outputs zeros, never NaN.
+        - Returns ``(output, weights)``: ``output`` (B, Tq, E) in the query's dtype
+          and device; ``weights`` is None unless ``need_weights=True``, then a
+          tensor or a dict of tensors the subclass documents.
+        - Stateless between calls; dropout only in training mode.
+
+    Subclasses implement :meth:`attend`; :meth:`forward` validates shapes first.
+    """
+
+    embed_dim: int
+
+    def __init__(self, config: Any = None, **overrides: Any) -> None:
+        nn.Module.__init__(self)
+        self._init_config(config, overrides)
+
+    def forward(
+        self,
+        query: Tensor,
+        key: Tensor | None = None,
+        value: Tensor | None = None,
+        *,
+        mask: Tensor | None = None,
+        need_weights: bool = False,
+    ) -> tuple[Tensor, Any]:
+        key = query if key is None else key
+        value = key if value is None else value
+        check_attention_inputs(query, key, value, mask, self.embed_dim, type(self).__name__)
+        return self.attend(query, key, value, mask=mask, need_weights=need_weights)
+
+    @abc.abstractmethod
+    def attend(
+        self, query: Tensor, key: Tensor, value: Tensor, *, mask: Tensor | None, need_weights: bool
+    ) -> tuple[Tensor, Any]:
+        """Validated inputs in, ``(output, weights-or-None)`` out."""
+
+
+def check_attention_inputs(
+    query: Tensor, key: Tensor, value: Tensor, mask: Tensor | None, embed_dim: int, name: str
+) -> None:
+    """Raise a ValueError naming the tensor, its shape and the fix."""
+    for label, t in (("query", query), ("key", key), ("value", value)):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"{name}: {label} must be a torch.Tensor, got {type(t).__name__}")
+        if t.dim() != 3:
+            raise ValueError(
+                f"{name}: {label} must be batch-first (B, T, E), got shape {tuple(t.shape)}; "
+                "add a batch dimension with .unsqueeze(0)"
+            )
+        if t.shape[-1] != embed_dim:
+            raise ValueError(f"{name}: {label} last dimension must be embed_dim={embed_dim}, got {t.shape[-1]}")
+        if not t.is_floating_point():
+            raise TypeError(f"{name}: {label} must be a floating tensor, got {t.dtype}")
+    if key.shape[:2] != value.shape[:2]:
+        raise ValueError(f"{name}: key and value must share (B, Tk), got {tuple(key.shape)} and {tuple(value.shape)}")
+    if query.shape[0] != key.shape[0]:
+        raise ValueError(f"{name}: query and key batch sizes differ: {query.shape[0]} vs {key.shape[0]}")
+    if mask is not None:
+        if mask.dtype != torch.bool:
+            raise TypeError(f"{name}: mask must be a bool tensor (True = attend), got {mask.dtype}")
+        target = (query.shape[0], query.shape[1], key.shape[1])
+        try:
+            torch.broadcast_shapes(mask.shape[-3:] if mask.dim() >= 3 else mask.shape, target)
+        except RuntimeError:
+            raise ValueError(
+                f"{name}: mask of shape {tuple(mask.shape)} does not broadcast to (B, Tq, Tk)={target}"
+            ) from None

@@ -1,0 +1,120 @@
+"""What the registry stores: component, claim and plugin records (no heavy imports)."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import attrs
+
+KINDS: tuple[str, ...] = (
+    "augmenter",
+    "attention",
+    "estimator",
+    "sampler",
+    "similarity",
+    "neuron",
+    "target",
+    "task",
+    "model",
+    "procedure",
+    "environment",
+)
+
+SCALES: tuple[str, ...] = ("smoke", "quick", "full")
+
+
+def resolve_reference(ref: str | Callable[..., Any]) -> Any:
+    """Import ``"package.module:attr"`` (dotted attr allowed) or return ``ref`` itself."""
+    if not isinstance(ref, str):
+        return ref
+    module_name, sep, attr = ref.partition(":")
+    if not sep or not module_name or not attr:
+        raise ValueError(f"factory reference must look like 'package.module:attr', got {ref!r}")
+    obj: Any = importlib.import_module(module_name)
+    for part in attr.split("."):
+        obj = getattr(obj, part)
+    return obj
+
+
+@attrs.define(eq=False)
+class ComponentSpec:
+    """One registered component: ``kind/name`` built by ``factory``.
+
+    ``factory`` stays a ``"module:attr"`` string until :meth:`load` is
+    called, so that listing components imports nothing heavy.
+    """
+
+    kind: str
+    name: str
+    factory: str | Callable[..., Any]
+    plugin: str
+    metadata: Mapping[str, Any] = attrs.field(factory=dict)
+    _loaded: Any = attrs.field(default=None, alias="_loaded")
+
+    @property
+    def key(self) -> str:
+        return f"{self.kind}/{self.name}"
+
+    def load(self) -> Any:
+        """The factory object, importing its module on first use."""
+        if self._loaded is None:
+            self._loaded = resolve_reference(self.factory)
+        return self._loaded
+
+    @property
+    def summary(self) -> str:
+        """The explicit ``summary`` metadata, else ''. Never imports the factory."""
+        return str(self.metadata.get("summary", ""))
+
+
+@attrs.define(eq=False)
+class ClaimSpec:
+    """A claim from a paper and the experiment that tests it.
+
+    ``run`` is a ``"module:function"`` reference (or a callable) taking a
+    :class:`etude.claims.ClaimContext` and returning an
+    :class:`etude.claims.Outcome`.
+    """
+
+    id: str
+    run: str | Callable[..., Any]
+    statement: str
+    source: str
+    plugin: str
+    paper: Mapping[str, Any] = attrs.field(factory=dict)
+    scales: tuple[str, ...] = SCALES
+    seeds: Mapping[str, int] = attrs.field(factory=lambda: {"smoke": 1, "quick": 3, "full": 5})
+
+    def load(self) -> Callable[..., Any]:
+        return resolve_reference(self.run)
+
+    def default_seeds(self, scale: str) -> int:
+        return int(self.seeds.get(scale, 1))
+
+
+@attrs.define(eq=False)
+class PluginRecord:
+    """What discovery learned about one plugin (loaded or failed)."""
+
+    name: str
+    distribution: str | None = None
+    version: str | None = None
+    status: str = "loaded"  # "loaded" | "failed" | "disabled"
+    error: str | None = None
+    paper: Mapping[str, Any] | None = None
+    requires_core: str | None = None
+    docs: str | None = None
+    module: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "distribution": self.distribution,
+            "version": self.version,
+            "status": self.status,
+            "error": self.error,
+            "paper": dict(self.paper) if self.paper else None,
+            "requires_core": self.requires_core,
+        }
