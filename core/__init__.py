@@ -80,7 +80,7 @@ def plugins() -> list[dict[str, Any]]:
     return [p.as_dict() for p in get_registry().plugins()]
 
 
-def claims(plugin: str | None = None) -> list[dict[str, Any]]:
+def list_claims(plugin: str | None = None) -> list[dict[str, Any]]:
     """Registered claims (optionally of one plugin): id, plugin, statement, source, paper, scales."""
     return [
         {
@@ -153,12 +153,12 @@ __all__ = [
     "Target",
     "Task",
     "__version__",
-    "claims",
     "configclass",
     "create",
     "describe",
     "hookimpl",
     "hookspec",
+    "list_claims",
     "list_components",
     "plugins",
     "reproduce",

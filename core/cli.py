@@ -75,7 +75,7 @@ def cmd_describe(args: argparse.Namespace) -> int:
 def cmd_claims(args: argparse.Namespace) -> int:
     import etude  # noqa: PLC0415
 
-    items = etude.claims(args.plugin)
+    items = etude.list_claims(args.plugin)
     if args.json:
         _print_json(items)
         return EXIT_OK

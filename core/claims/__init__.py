@@ -4,6 +4,7 @@ from .context import ClaimContext
 from .outcome import ClaimResult, Outcome
 from .report import render_report
 from .runner import reproduce, run_claim, select_claims
+from .schema import results_schema
 from .stats import PairedComparison, mean_and_ci, paired_comparison
 
 __all__ = [
@@ -15,6 +16,7 @@ __all__ = [
     "paired_comparison",
     "render_report",
     "reproduce",
+    "results_schema",
     "run_claim",
     "select_claims",
 ]

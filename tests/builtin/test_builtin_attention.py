@@ -1,0 +1,60 @@
+"""The built-in multi-head attention: conformance and agreement with torch.nn.MultiheadAttention."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+import etude
+from etude.builtin.attention import MultiHeadAttention
+from etude.testing.conformance import AttentionConformance
+
+
+class TestMultiHeadAttention(AttentionConformance):
+    component = ("attention", "multihead")
+
+    def make_attention(self):
+        return self.create(embed_dim=self.embed_dim, num_heads=4)
+
+
+def _copy_into_torch(ours: MultiHeadAttention) -> torch.nn.MultiheadAttention:
+    ref = torch.nn.MultiheadAttention(ours.embed_dim, ours.num_heads, batch_first=True, dtype=torch.float64)
+    with torch.no_grad():
+        ref.in_proj_weight.copy_(torch.cat([ours.q_proj.weight, ours.k_proj.weight, ours.v_proj.weight]))
+        ref.in_proj_bias.copy_(torch.cat([ours.q_proj.bias, ours.k_proj.bias, ours.v_proj.bias]))
+        ref.out_proj.weight.copy_(ours.out_proj.weight)
+        ref.out_proj.bias.copy_(ours.out_proj.bias)
+    return ref
+
+
+def test_matches_torch_multihead_attention_with_mask():
+    torch.manual_seed(0)
+    ours = MultiHeadAttention(embed_dim=16, num_heads=4).double().eval()
+    ref = _copy_into_torch(ours).eval()
+    q, kv = torch.randn(2, 5, 16, dtype=torch.float64), torch.randn(2, 7, 16, dtype=torch.float64)
+    mask = torch.rand(2, 5, 7) > 0.3
+    mask[..., 0] = True
+    out, weights = ours(q, kv, kv, mask=mask, need_weights=True)
+    ref_out, ref_w = ref(q, kv, kv, attn_mask=~mask.repeat_interleave(4, 0), average_attn_weights=False)
+    torch.testing.assert_close(out, ref_out)
+    torch.testing.assert_close(weights, ref_w)
+
+
+def test_head_divisibility_error():
+    with pytest.raises(etude.ConfigError, match="num_heads.*divisor of embed_dim=10"):
+        etude.create("attention", "multihead", embed_dim=10, num_heads=3)
+
+
+def test_torch_compile_runs():
+    attn = MultiHeadAttention(embed_dim=8, num_heads=2).eval()
+    x = torch.randn(1, 3, 8)
+    compiled = torch.compile(attn, backend="eager")
+    torch.testing.assert_close(compiled(x)[0], attn(x)[0])
+
+
+@pytest.mark.gpu
+def test_cuda_matches_cpu():
+    torch.manual_seed(0)
+    attn = MultiHeadAttention(embed_dim=16, num_heads=4).eval()
+    x = torch.randn(2, 9, 16)
+    torch.testing.assert_close(attn.cuda()(x.cuda())[0].cpu(), attn.cpu()(x)[0], atol=1e-5, rtol=1e-4)
