@@ -1,0 +1,56 @@
+# etude: the two commands are `make demo` and `make test`.
+#
+# Both create .venv with python3 if it is missing, install the core and every
+# plugin under plugins/ (editable, through constraints.txt), and are
+# idempotent: a second run reinstalls only when a pyproject.toml changed.
+# To use a virtual environment you already have, pass its path:
+#     make test VENV=$VIRTUAL_ENV
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PIP := $(BIN)/python -m pip --disable-pip-version-check
+PLUGIN_DIRS := $(sort $(dir $(wildcard plugins/*/pyproject.toml)))
+PLUGIN_EDITABLES := $(foreach p,$(PLUGIN_DIRS),-e $(p))
+STAMP := $(VENV)/.etude-installed
+PYTEST_ARGS ?=
+JOBS ?= 2
+
+.PHONY: help install demo test test-fast docs gpu-test lint clean
+
+help:
+	@echo "make demo   set up .venv and run every plugin's claims at quick scale into runs/demo"
+	@echo "make test   set up .venv with test extras and run the whole test suite"
+	@echo "make docs   build the documentation with warnings as errors"
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): $(BIN)/python pyproject.toml constraints.txt $(wildcard plugins/*/pyproject.toml)
+	$(PIP) install -q -c constraints.txt -e ".[dev]" $(PLUGIN_EDITABLES)
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/etude plugins
+	$(BIN)/etude reproduce --scale quick --out runs/demo
+	@echo "report: runs/demo/report.md"
+
+# Everything but the gpu-marked tests; tutorials run in smoke mode.
+test: $(STAMP)
+	ETUDE_SMOKE=1 MPLBACKEND=Agg $(BIN)/python -m pytest -n $(JOBS) --nbmake -m "not gpu" \
+		tests $(addsuffix tests,$(PLUGIN_DIRS)) tutorials $(PYTEST_ARGS)
+
+test-fast: $(STAMP)
+	ETUDE_SMOKE=1 MPLBACKEND=Agg $(BIN)/python -m pytest -n $(JOBS) -m "not gpu and not slow" \
+		tests $(addsuffix tests,$(PLUGIN_DIRS)) $(PYTEST_ARGS)
+
+gpu-test: $(STAMP)
+	$(BIN)/python -m pytest -m gpu tests $(addsuffix tests,$(PLUGIN_DIRS)) $(PYTEST_ARGS)
+
+docs: $(STAMP)
+	$(BIN)/sphinx-build -W --keep-going -q -b html docs docs/_build/html
+
+clean:
+	rm -rf docs/_build docs/plugins runs/demo .pytest_cache

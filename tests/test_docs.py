@@ -1,0 +1,25 @@
+"""The documentation builds with warnings as errors, with one page per installed plugin."""
+
+from __future__ import annotations
+
+import pathlib
+import subprocess
+import sys
+
+import pytest
+
+import etude
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.slow
+def test_docs_build_without_warnings(tmp_path):
+    proc = subprocess.run(
+        [sys.executable, "-m", "sphinx", "-W", "--keep-going", "-q", "-b", "html", str(ROOT / "docs"), str(tmp_path)],
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    for plugin in (p for p in etude.plugins() if p["status"] == "loaded"):
+        assert (tmp_path / "plugins" / f"{plugin['name']}.html").exists(), plugin["name"]

@@ -1,0 +1,114 @@
+"""Meta-tests over every installed plugin: docs, conformance coverage, claims, light entry points."""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import json
+import pathlib
+import subprocess
+import sys
+from importlib.metadata import entry_points
+
+import pytest
+
+import etude
+from etude.docsgen import render_plugin_page
+from etude.registry import get_registry, hookspecs
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+REGISTRY = get_registry()
+COMPONENTS = REGISTRY.components()
+IDS = [s.key for s in COMPONENTS]
+REPO_PLUGINS = sorted(p.parent.name for p in ROOT.glob("plugins/*/pyproject.toml"))
+
+
+def _suite_components() -> set[tuple[str, str]]:
+    """(kind, name) of every ``component = (...)`` in a class whose base ends with 'Conformance'."""
+    found: set[tuple[str, str]] = set()
+    for path in [*ROOT.glob("tests/**/*.py"), *ROOT.glob("plugins/*/tests/**/*.py")]:
+        tree = ast.parse(path.read_text(), filename=str(path))
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.ClassDef):
+                continue
+            bases = [b.attr if isinstance(b, ast.Attribute) else getattr(b, "id", "") for b in node.bases]
+            if not any(b.endswith("Conformance") for b in bases):
+                continue
+            for stmt in node.body:
+                if isinstance(stmt, ast.Assign) and any(getattr(t, "id", "") == "component" for t in stmt.targets):
+                    try:
+                        value = ast.literal_eval(stmt.value)
+                    except ValueError:
+                        continue
+                    if isinstance(value, tuple) and len(value) == 2:
+                        found.add(value)
+    return found
+
+
+def test_every_plugin_loaded():
+    failed = {p.name: p.error for p in REGISTRY.plugins() if p.status != "loaded"}
+    assert not failed
+
+
+def test_every_repository_plugin_is_installed():
+    installed = {p.name for p in REGISTRY.plugins()}
+    assert set(REPO_PLUGINS) <= installed
+
+
+@pytest.mark.parametrize("spec", COMPONENTS, ids=IDS)
+def test_component_builds_from_its_example(spec):
+    assert "example" in spec.metadata, f"{spec.key}: register it with example={{...}} (a config that builds it)"
+    component = etude.create(spec.kind, spec.name, **spec.metadata["example"])
+    assert component is not None
+
+
+@pytest.mark.parametrize("spec", COMPONENTS, ids=IDS)
+def test_component_has_docs_entry(spec):
+    doc = inspect.getdoc(spec.load()) or ""
+    assert len(doc.splitlines()) >= 3, f"{spec.key}: docstring needs a summary, the method and a reference"
+    page = render_plugin_page(REGISTRY.plugin(spec.plugin), REGISTRY)
+    assert f"`{spec.key}`" in page
+
+
+def test_every_component_has_a_conformance_suite():
+    covered = _suite_components()
+    missing = [s.key for s in COMPONENTS if (s.kind, s.name) not in covered and s.kind != "environment"]
+    assert not missing, f"no conformance suite subclass with component = (kind, name) for: {missing}"
+
+
+@pytest.mark.parametrize("plugin", [p for p in REGISTRY.plugins() if p.name != "builtin"], ids=lambda p: p.name)
+def test_every_plugin_has_claims_docs_and_tutorial(plugin):
+    assert REGISTRY.claims(plugin.name), f"plugin {plugin.name} registers no claim"
+    assert plugin.paper and {"authors", "title", "venue", "year"} <= set(plugin.paper)
+    if plugin.name in REPO_PLUGINS:
+        readme = ROOT / "plugins" / plugin.name / "README.md"
+        assert len(readme.read_text()) > 500, f"{readme} is the plugin's docs page: write it"
+        assert (ROOT / "tutorials" / f"{plugin.name}.ipynb").exists(), f"tutorials/{plugin.name}.ipynb is missing"
+
+
+def test_tutorials_are_saved_without_outputs():
+    for path in ROOT.glob("tutorials/*.ipynb"):
+        nb = json.loads(path.read_text())
+        dirty = [c for c in nb["cells"] if c["cell_type"] == "code" and (c.get("outputs") or c.get("execution_count"))]
+        assert not dirty, f"{path.name} has stored outputs: clear them"
+
+
+def test_entry_point_modules_are_light():
+    """Importing every plugin's entry-point module imports neither torch nor numpy nor its implementation."""
+    modules = sorted(ep.value for ep in entry_points(group="etude.plugins"))
+    probe = (
+        "import importlib, json, sys\n"
+        f"mods = {modules!r}\n"
+        "for m in mods: importlib.import_module(m)\n"
+        "allowed = set(mods)\n"
+        "heavy = [m for m in sys.modules if m in ('torch', 'numpy', 'pyro', 'sklearn', 'scipy', 'matplotlib')]\n"
+        "impl = [m for m in sys.modules if m.startswith('etude_') and m not in allowed and m.count('.')]\n"
+        "print(json.dumps({'heavy': heavy, 'impl': impl}))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    assert json.loads(out.splitlines()[-1]) == {"heavy": [], "impl": []}
+
+
+def test_every_hook_is_documented():
+    for name in ("plugin_info", "register_components", "register_claims"):
+        assert (getattr(hookspecs, name).__doc__ or "").strip(), name
