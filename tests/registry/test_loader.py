@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-import importlib.metadata
+import json
+import os
+import pathlib
+import re
+import shutil
 import subprocess
 import sys
-import textwrap
 
 import pytest
 
@@ -102,66 +105,62 @@ def test_cli_list_works_with_a_broken_plugin(fake_entry_points, monkeypatch, cap
         set_registry(*previous)
 
 
-THROWAWAY_PYPROJECT = """
-[build-system]
-requires = ["setuptools"]
-build-backend = "setuptools.build_meta"
+GUIDE = pathlib.Path(__file__).resolve().parents[2] / "docs" / "guide" / "writing-a-plugin.md"
 
-[project]
-name = "etude-throwaway"
-version = "0.0.1"
-dependencies = []
 
-[project.entry-points."etude.plugins"]
-throwaway = "etude_throwaway.plugin"
-
-[tool.setuptools.packages.find]
-include = ["etude_throwaway*"]
-"""
-
-THROWAWAY_PLUGIN = """
-import etude
-
-@etude.hookimpl
-def register_components(registry):
-    registry.add("neuron", "throwaway-relu", "etude_throwaway.impl:ThrowawayReLU", summary="test neuron")
-"""
-
-THROWAWAY_IMPL = """
-import torch
-from etude.kinds import Neuron
-
-class ThrowawayReLU(Neuron):
-    '''ReLU from a throwaway distribution.'''
-    def activate(self, x, state):
-        return torch.relu(x), state
-"""
+def _build_plugin_from_guide(root: pathlib.Path) -> pathlib.Path:
+    """Write the plugin exactly as the docs' guide lists it: every fenced file block, in order."""
+    text = GUIDE.read_text()
+    src = root / "etude-toy"
+    blocks = re.findall(r"```(\w+)\n(.*?)```", text, flags=re.S)
+    written = []
+    for lang, body in blocks:
+        if lang == "toml" and "[project]" in body:
+            path = src / "pyproject.toml"
+        elif lang == "python" and body.startswith("# etude_toy/") or body.startswith("# tests/"):
+            path = src / body.splitlines()[0][2:].strip()
+        else:
+            continue
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(body)
+        written.append(path.relative_to(src).as_posix())
+    (src / "etude_toy" / "__init__.py").touch()
+    (src / "README.md").write_text("# etude-toy\n")
+    assert {"pyproject.toml", "etude_toy/plugin.py", "etude_toy/cosine.py", "etude_toy/claims.py",
+            "tests/test_cosine.py"} <= set(written), written
+    return src
 
 
 @pytest.mark.slow
-def test_real_distribution_is_discovered_then_uninstalled(tmp_path):
-    """Build and pip-install a plugin distribution, discover it in a fresh process, uninstall it."""
-    src = tmp_path / "etude-throwaway"
-    pkg = src / "etude_throwaway"
-    pkg.mkdir(parents=True)
-    (src / "pyproject.toml").write_text(THROWAWAY_PYPROJECT)
-    (pkg / "__init__.py").write_text("")
-    (pkg / "plugin.py").write_text(textwrap.dedent(THROWAWAY_PLUGIN))
-    (pkg / "impl.py").write_text(textwrap.dedent(THROWAWAY_IMPL))
+def test_guide_plugin_is_pip_installed_discovered_tested_and_uninstalled(tmp_path):
+    """The plugin of docs/guide/writing-a-plugin.md, built from the guide alone, works end to end.
+
+    It is pip-installed into its own site folder layered on the test
+    environment (``--target`` plus ``PYTHONPATH``) so that tests running in
+    parallel never see the shared environment change under them; removing
+    the folder uninstalls it.
+    """
+    src = _build_plugin_from_guide(tmp_path)
+    site = tmp_path / "site"
     pip = [sys.executable, "-m", "pip", "--disable-pip-version-check", "-q"]
-    subprocess.run([*pip, "install", "--no-deps", "--no-build-isolation", str(src)], check=True)
-    try:
-        probe = (
-            "import etude, torch;"
-            "print([p['name'] for p in etude.plugins() if p['status']=='loaded']);"
-            "n = etude.create('neuron', 'throwaway-relu');"
-            "print(float(n(torch.tensor([-1.0, 2.0]))[0].sum()))"
-        )
-        out = subprocess.run([sys.executable, "-c", probe], check=True, capture_output=True, text=True).stdout
-        assert "'throwaway'" in out and out.strip().endswith("2.0")
-        listing = subprocess.run([sys.executable, "-m", "etude.cli", "list", "neuron"], capture_output=True, text=True)
-        assert "throwaway-relu" in listing.stdout
-    finally:
-        subprocess.run([*pip, "uninstall", "-y", "etude-throwaway"], check=True)
-    with pytest.raises(importlib.metadata.PackageNotFoundError):
-        importlib.metadata.distribution("etude-throwaway")
+    subprocess.run([*pip, "install", "--no-deps", "--no-build-isolation", "--target", str(site), str(src)], check=True)
+    env = {**os.environ, "PYTHONPATH": str(site), "ETUDE_STRICT_PLUGINS": "1", "ETUDE_PLUGINS": "builtin,toy"}
+
+    def etude_cli(*argv):
+        return subprocess.run([sys.executable, "-m", "etude.cli", *argv], capture_output=True, text=True, env=env)
+
+    plugins = json.loads(etude_cli("plugins", "--json").stdout)
+    toy = next(p for p in plugins if p["name"] == "toy")
+    assert toy["status"] == "loaded" and toy["distribution"] == "etude-toy" and toy["version"] == "0.1.0"
+    assert "mean-cosine" in etude_cli("list", "similarity").stdout
+    probe = "import etude, torch; X = torch.randn(9, 3); print(float(etude.create('similarity', 'mean-cosine')(X, X)))"
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env, check=True).stdout
+    assert abs(float(out) - 1.0) < 1e-6
+    smoke = etude_cli("reproduce", "toy", "--scale", "smoke", "--out", str(tmp_path / "run"), "--quiet")
+    assert smoke.returncode == 0, smoke.stderr
+    tests = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(src / "tests")],
+                           capture_output=True, text=True, env=env, cwd=tmp_path)
+    assert tests.returncode == 0, tests.stdout[-3000:]
+    shutil.rmtree(site)  # uninstall
+    after = etude_cli("plugins", "--json")
+    assert after.returncode == 0 and "toy" not in {p["name"] for p in json.loads(after.stdout)}
