@@ -11,6 +11,7 @@ Example::
 from ._base import ConformanceSuite, devices
 from .attention import AttentionConformance
 from .augmenter import AugmenterConformance
+from .environment import EnvironmentConformance
 from .estimator import EstimatorConformance
 from .model import ModelConformance
 from .neuron import NeuronConformance
@@ -23,6 +24,7 @@ from .task import TaskConformance
 SUITES = {
     "attention": AttentionConformance,
     "augmenter": AugmenterConformance,
+    "environment": EnvironmentConformance,
     "estimator": EstimatorConformance,
     "model": ModelConformance,
     "neuron": NeuronConformance,
@@ -38,6 +40,7 @@ __all__ = [
     "AttentionConformance",
     "AugmenterConformance",
     "ConformanceSuite",
+    "EnvironmentConformance",
     "EstimatorConformance",
     "ModelConformance",
     "NeuronConformance",
