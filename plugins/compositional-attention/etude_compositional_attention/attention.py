@@ -1,0 +1,276 @@
+"""Compositional attention: S searches and R retrievals composed per token."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from etude.builtin.attention import attention_weights, expand_mask, zero_empty_rows
+from etude.config import FieldValueError, configclass, field, in_range, one_of, positive
+from etude.kinds import AttentionMechanism
+
+__all__ = ["CompositionalAttention", "CompositionalAttentionConfig", "attention_parameter_count"]
+
+
+def _optional_positive(instance: Any, attribute: Any, value: Any) -> None:
+    if value is not None:
+        positive(instance, attribute, value)
+
+
+@configclass
+class CompositionalAttentionConfig:
+    embed_dim: int = field(validator=positive, doc="model width E of query, key, value and output")
+    searches: int = field(default=2, validator=positive, doc="number of searches S (query-key attention maps)")
+    retrievals: int = field(default=2, validator=positive, doc="number of retrievals R (value projections shared by all searches)")
+    search_dim: int | None = field(
+        default=None, validator=_optional_positive, doc="per-search query/key dim d_k (default embed_dim // searches)"
+    )
+    value_dim: int | None = field(
+        default=None, validator=_optional_positive, doc="per-retrieval value dim d_v (default embed_dim // retrievals)"
+    )
+    retrieval_dim: int | None = field(
+        default=None, validator=_optional_positive, doc="retrieval query/key dim d_r (default d_k, as in the official code)"
+    )
+    retrieval: str = field(
+        default="dot", validator=one_of("dot", "mlp"),
+        doc="retrieval score: 'dot' = <q_s, O_sr W_k> / sqrt(d_r); 'mlp' = MLP(concat(O_sr, q_s)) (the paper's ablation)",
+    )
+    separate_keys: bool = field(default=False, doc="one retrieval-key projection per retrieval instead of one shared W_k")
+    q_compose: bool = field(default=False, doc="retrieval query computed from the search query Q_s instead of from x")
+    gumbel: bool = field(default=False, doc="Gumbel-softmax (tau = 1) in the retrieval competition during training")
+    concat_input: bool = field(
+        default=False, doc="concatenate a d_v projection of the query token before the output projection (contextual-retrieval model)"
+    )
+    dropout: float = field(default=0.0, validator=in_range(0.0, 1.0, high_open=True), doc="search-attention dropout in training")
+    bias: bool = field(default=True, doc="biases in every projection")
+
+    def __attrs_post_init__(self) -> None:
+        if self.search_dim is None and self.embed_dim % self.searches:
+            raise FieldValueError(
+                "searches", self.searches, f"a divisor of embed_dim={self.embed_dim} (or set search_dim explicitly)"
+            )
+        if self.value_dim is None and self.embed_dim % self.retrievals:
+            raise FieldValueError(
+                "retrievals", self.retrievals, f"a divisor of embed_dim={self.embed_dim} (or set value_dim explicitly)"
+            )
+
+    @property
+    def d_k(self) -> int:
+        return self.search_dim or self.embed_dim // self.searches
+
+    @property
+    def d_v(self) -> int:
+        return self.value_dim or self.embed_dim // self.retrievals
+
+    @property
+    def d_r(self) -> int:
+        return self.retrieval_dim or self.d_k
+
+
+class CompositionalAttention(AttentionMechanism):
+    """Compositional attention (Mittal et al., 2022): searches and retrievals composed per token.
+
+    Multi-head attention ties each head's search (query-key attention) to one
+    value projection. Compositional attention has S searches
+    ``A_s = softmax(Q_s K_s^T / sqrt(d_k))`` and R retrievals ``V_r = x W^v_r``
+    shared by all searches; every pairing ``O_sr = A_s V_r`` is computed, and
+    each token chooses per search with a soft competition over r:
+    ``c_sr = softmax_r(<x W^q_s, O_sr W^k> / sqrt(d_r))``,
+    ``O_s = sum_r c_sr O_sr``, ``y = concat_s(O_s) W^o``. The search step is
+    one fused ``scaled_dot_product_attention`` call on 4-D (B, heads, T, .)
+    tensors with the R value projections side by side as one (broadcast)
+    value; the competition is cheap post-processing.
+
+    With ``need_weights=True`` the weights are a dict: ``"search"`` (B, S, Tq, Tk)
+    attention rows (masked entries 0) and ``"retrieval"`` (B, S, Tq, R) choice
+    weights (sum to 1 over R). A query row with no key to attend gets a zero
+    attention context (the output is then the output projection's bias, as in
+    the built-in multi-head attention). Masks: bool, True = attend, broadcast to
+    (B, Tq, Tk) or (B, S, Tq, Tk).
+
+    ``fixed_retrieval`` (default None) is an analysis hook: an (S, R) tensor of
+    retrieval weights that replaces the learned competition (e.g. the identity
+    pairing, which makes S = R compositional attention exactly multi-head
+    attention).
+
+    References:
+        S. Mittal, S. C. Raparthy, I. Rish, Y. Bengio, G. Lajoie, "Compositional
+        Attention: Disentangling Search and Retrieval", ICLR 2022, arXiv:2110.09419.
+
+    Examples:
+        >>> import torch
+        >>> attn = CompositionalAttention(embed_dim=16, searches=4, retrievals=2)
+        >>> out, w = attn(torch.randn(2, 5, 16), need_weights=True)
+        >>> out.shape, w["search"].shape, w["retrieval"].shape
+        (torch.Size([2, 5, 16]), torch.Size([2, 4, 5, 5]), torch.Size([2, 4, 5, 2]))
+    """
+
+    Config = CompositionalAttentionConfig
+    #: device types on which a value wider than d_k is cut into d_k-wide chunks (see ``_search``)
+    chunk_values_on: tuple[str, ...] = ("cpu",)
+
+    def __init__(self, config: CompositionalAttentionConfig | None = None, **overrides: Any) -> None:
+        super().__init__(config, **overrides)
+        c = self.config
+        self.embed_dim = c.embed_dim
+        self.searches, self.retrievals = c.searches, c.retrievals
+        self.d_k, self.d_v, self.d_r = c.d_k, c.d_v, c.d_r
+        S, R, E, b = c.searches, c.retrievals, c.embed_dim, c.bias
+        self.q_proj = nn.Linear(E, S * self.d_k, bias=b)
+        self.k_proj = nn.Linear(E, S * self.d_k, bias=b)
+        self.v_proj = nn.Linear(E, R * self.d_v, bias=b)  # the R value projections side by side
+        if c.q_compose:
+            self.retrieval_query = nn.Linear(self.d_k, self.d_r, bias=b)  # shared over searches, applied to Q_s
+        else:
+            self.retrieval_query = nn.Linear(E, S * self.d_r, bias=b)
+        if c.retrieval == "dot":
+            if c.separate_keys:
+                self.retrieval_key_weight = nn.Parameter(torch.empty(R, self.d_v, self.d_r))
+                self.retrieval_key_bias = nn.Parameter(torch.zeros(R, self.d_r)) if b else None
+                bound = 1.0 / self.d_v**0.5
+                nn.init.uniform_(self.retrieval_key_weight, -bound, bound)
+            else:
+                self.retrieval_key = nn.Linear(self.d_v, self.d_r, bias=b)
+        else:
+            self.score_hidden = nn.Linear(self.d_v + self.d_r, self.d_r, bias=b)
+            self.score_out = nn.Linear(self.d_r, 1, bias=b)
+        extra = 1 if c.concat_input else 0
+        if c.concat_input:
+            self.input_proj = nn.Linear(E, self.d_v, bias=b)
+        self.out_proj = nn.Linear((S + extra) * self.d_v, E, bias=b)
+        self.fixed_retrieval: Tensor | None = None
+
+    # -- pieces ---------------------------------------------------------------
+    def _split(self, x: Tensor, heads: int, dim: int) -> Tensor:
+        b, t, _ = x.shape
+        return x.view(b, t, heads, dim).transpose(1, 2)  # (B, heads, T, dim)
+
+    def _retrieval_logits(self, query: Tensor, q: Tensor, pairs: Tensor) -> Tensor:
+        """Scores (B, S, Tq, R) of every retrieval for every (token, search)."""
+        c = self.config
+        if c.q_compose:
+            rq = self.retrieval_query(q)  # (B, S, Tq, d_r)
+        else:
+            rq = self._split(self.retrieval_query(query), self.searches, self.d_r)
+        if c.retrieval == "dot":
+            if c.separate_keys:
+                rk = torch.einsum("bstrv,rvd->bstrd", pairs, self.retrieval_key_weight)
+                if self.retrieval_key_bias is not None:
+                    rk = rk + self.retrieval_key_bias
+            else:
+                rk = self.retrieval_key(pairs)  # (B, S, Tq, R, d_r)
+            return (rk @ rq.unsqueeze(-1)).squeeze(-1) / self.d_r**0.5
+        hidden = torch.cat([pairs, rq.unsqueeze(-2).expand(*pairs.shape[:-1], self.d_r)], dim=-1)
+        return self.score_out(F.relu(self.score_hidden(hidden))).squeeze(-1)
+
+    def _retrieval_weights(self, logits: Tensor) -> Tensor:
+        if self.fixed_retrieval is not None:
+            fixed = self.fixed_retrieval.to(dtype=logits.dtype, device=logits.device)
+            if fixed.shape != (self.searches, self.retrievals):
+                raise ValueError(
+                    f"fixed_retrieval must have shape (searches, retrievals)=({self.searches}, {self.retrievals}), "
+                    f"got {tuple(fixed.shape)}"
+                )
+            return fixed[:, None, :].expand_as(logits)
+        if self.config.gumbel and self.training:
+            return F.gumbel_softmax(logits, tau=1.0, dim=-1)
+        return torch.softmax(logits, dim=-1)
+
+    def _check_mask(self, attn_mask: Tensor | None) -> None:
+        if attn_mask is not None and attn_mask.dim() == 4 and attn_mask.shape[1] not in (1, self.searches):
+            raise ValueError(
+                f"CompositionalAttention: a 4-D mask needs a head axis of 1 or searches={self.searches}, "
+                f"got shape {tuple(attn_mask.shape)}"
+            )
+        if attn_mask is not None and attn_mask.dim() > 4:
+            raise ValueError(f"CompositionalAttention: mask must have at most 4 dims, got {tuple(attn_mask.shape)}")
+
+    def _search(self, q: Tensor, k: Tensor, v: Tensor, attn_mask: Tensor | None, dropout: float) -> Tensor:
+        """All S x R pairings ``A_s V_r`` as (B, S, Tq, R * d_v), in one SDPA call on 4-D tensors.
+
+        The R value projections sit side by side as one value of width R d_v,
+        broadcast (no copy) over the S searches. PyTorch's CPU flash kernel
+        needs equal query and value head dims, so on CPU (without dropout)
+        the value is cut into c = ceil(R d_v / d_k) chunks of width d_k that
+        become extra heads sharing their search's query and key: the fused
+        kernel (O(T) memory) runs at the price of c x the query-key products.
+        Elsewhere (CUDA's memory-efficient kernel takes a wider value) or when
+        the widths already match, the value is used as it is.
+        """
+        b, S, tq, d_k = q.shape
+        tk, width = v.shape[1], v.shape[-1]
+        if q.device.type not in self.chunk_values_on or width == d_k or dropout > 0:
+            v = v.unsqueeze(1).expand(b, S, tk, width)
+            return F.scaled_dot_product_attention(q, k, v, attn_mask=attn_mask, dropout_p=dropout)
+        c = -(-width // d_k)
+        if c * d_k != width:
+            v = F.pad(v, (0, c * d_k - width))
+        v = v.view(b, 1, tk, c, d_k).permute(0, 1, 3, 2, 4).expand(b, S, c, tk, d_k).reshape(b, S * c, tk, d_k)
+        q = q.unsqueeze(2).expand(b, S, c, tq, d_k).reshape(b, S * c, tq, d_k)
+        k = k.unsqueeze(2).expand(b, S, c, tk, d_k).reshape(b, S * c, tk, d_k)
+        if attn_mask is not None and attn_mask.dim() == 4 and attn_mask.shape[1] == S and S > 1:
+            attn_mask = attn_mask.repeat_interleave(c, dim=1)
+        out = F.scaled_dot_product_attention(q, k, v, attn_mask=attn_mask)  # (B, S c, Tq, d_k)
+        out = out.view(b, S, c, tq, d_k).permute(0, 1, 3, 2, 4).reshape(b, S, tq, c * d_k)
+        return out[..., :width]
+
+    # -- forward --------------------------------------------------------------
+    def attend(self, query, key, value, *, mask, need_weights):
+        S, R, d_v = self.searches, self.retrievals, self.d_v
+        b, tq, _ = query.shape
+        tk = key.shape[1]
+        q = self._split(self.q_proj(query), S, self.d_k)  # (B, S, Tq, d_k)
+        k = self._split(self.k_proj(key), S, self.d_k)  # (B, S, Tk, d_k)
+        attn_mask = expand_mask(mask)
+        self._check_mask(attn_mask)
+        dropout = self.config.dropout if self.training else 0.0
+        ctx = self._search(q, k, self.v_proj(value), attn_mask, dropout)
+        ctx = zero_empty_rows(ctx, attn_mask)  # (B, S, Tq, R * d_v)
+        pairs = ctx.unflatten(-1, (R, d_v))  # O_sr: (B, S, Tq, R, d_v)
+        choice = self._retrieval_weights(self._retrieval_logits(query, q, pairs))  # (B, S, Tq, R)
+        out = (choice.unsqueeze(-1) * pairs).sum(dim=-2)  # (B, S, Tq, d_v)
+        out = out.transpose(1, 2).reshape(b, tq, S * d_v)
+        if self.config.concat_input:
+            out = torch.cat([out, self.input_proj(query)], dim=-1)
+        out = self.out_proj(out)
+        if not need_weights:
+            return out, None
+        return out, {"search": attention_weights(q, k, attn_mask), "retrieval": choice}
+
+
+def attention_parameter_count(
+    embed_dim: int,
+    searches: int,
+    retrievals: int,
+    *,
+    search_dim: int | None = None,
+    value_dim: int | None = None,
+    retrieval_dim: int | None = None,
+    bias: bool = True,
+    separate_keys: bool = False,
+    q_compose: bool = False,
+    concat_input: bool = False,
+) -> int:
+    """Closed-form parameter count of dot-product :class:`CompositionalAttention`.
+
+    Weights: 2 E S d_k (query, key) + E R d_v (values) + E S d_r (retrieval
+    queries) + d_v d_r (shared retrieval key; R d_v d_r if separate) + S d_v E
+    (output), plus the biases of each projection when ``bias``.
+    """
+    E, S, R = embed_dim, searches, retrievals
+    d_k = search_dim or E // S
+    d_v = value_dim or E // R
+    d_r = retrieval_dim or d_k
+    extra = 1 if concat_input else 0
+    n = 2 * (E * S * d_k + bias * S * d_k)  # q, k
+    n += E * R * d_v + bias * R * d_v  # values
+    n += (d_k * d_r + bias * d_r) if q_compose else (E * S * d_r + bias * S * d_r)  # retrieval queries
+    keys = R if separate_keys else 1
+    n += keys * (d_v * d_r + bias * d_r)  # retrieval keys
+    if concat_input:
+        n += E * d_v + bias * d_v
+    n += (S + extra) * d_v * E + bias * E  # output
+    return int(n)

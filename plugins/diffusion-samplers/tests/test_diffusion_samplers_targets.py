@@ -1,0 +1,91 @@
+"""Targets: conformance, exact constants, samplers, errors."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+import etude
+from etude.testing.conformance import TargetConformance
+from etude_diffusion_samplers.targets import GMM, Funnel, ManyWell, double_well_x1_log_normaliser
+
+
+class TestGMM(TargetConformance):
+    component = ("target", "gmm")
+
+
+class TestFunnel(TargetConformance):
+    component = ("target", "funnel")
+
+
+class TestManyWell(TargetConformance):
+    component = ("target", "manywell")
+
+
+class TestGaussian(TargetConformance):
+    component = ("target", "gaussian")
+
+
+def test_manywell_constant_by_quadrature():
+    assert math.exp(double_well_x1_log_normaliser()) == pytest.approx(11784.50927, rel=1e-7)
+    x = np.linspace(-6, 6, 200001)
+    trapezoid = np.trapezoid(np.exp(-(x**4) + 6 * x**2 + 0.5 * x), x)
+    assert trapezoid == pytest.approx(11784.50927, rel=1e-6)
+    t = ManyWell(dim=32)
+    assert t.log_Z == pytest.approx(16 * (math.log(11784.50927) + 0.5 * math.log(2 * math.pi)), rel=1e-9)
+
+
+def test_manywell_exact_samples_match_marginal():
+    t = ManyWell(dim=2)
+    s = t.sample((40000,), generator=torch.Generator().manual_seed(0))
+    x = np.linspace(-4, 4, 40001)
+    p = np.exp(-(x**4) + 6 * x**2 + 0.5 * x)
+    p /= np.trapezoid(p, x)
+    mean = np.trapezoid(x * p, x)
+    right = np.trapezoid(np.where(x > 0, p, 0.0), x)
+    assert float(s[:, 0].mean()) == pytest.approx(mean, abs=0.03)
+    assert float((s[:, 0] > 0).float().mean()) == pytest.approx(right, abs=0.01)
+    assert float(s[:, 1].std()) == pytest.approx(1.0, abs=0.02)
+
+
+def test_funnel_first_coordinate_scale():
+    f = Funnel(dim=10)
+    s = f.sample((50000,), generator=torch.Generator().manual_seed(0))
+    assert float(s[:, 0].std()) == pytest.approx(3.0, rel=0.02)
+    x = torch.tensor([[1.0] + [0.5] * 9])
+    manual = -0.5 * (1 / 3) ** 2 - math.log(3) - 0.5 * math.log(2 * math.pi)
+    manual += sum(-0.5 * 0.25 * math.exp(-1.0) - 0.5 * 1.0 - 0.5 * math.log(2 * math.pi) for _ in range(9))
+    assert float(f.log_prob(x)) == pytest.approx(manual, rel=1e-5)
+
+
+@pytest.mark.parametrize("layout,k", [("grid9", 9), ("grid25", 25), ("fab40", 40)])
+def test_gmm_normalised_and_modes(layout, k):
+    t = GMM(layout=layout)
+    assert t.modes.shape == (k, 2)
+    lim = float(t.modes.abs().max()) + 6
+    g = torch.linspace(-lim, lim, 501, dtype=torch.float64)
+    xx, yy = torch.meshgrid(g, g, indexing="ij")
+    t64 = GMM(layout=layout).to(dtype=torch.float64)
+    dens = t64.log_prob(torch.stack([xx, yy], -1)).exp()
+    h = float(g[1] - g[0])
+    assert float(dens.sum()) * h * h == pytest.approx(1.0, abs=2e-3)
+    s = t.sample((9000,), generator=torch.Generator().manual_seed(0))
+    from etude_diffusion_samplers.metrics import mode_tv
+
+    assert mode_tv(s, t.modes) < 0.06
+
+
+def test_fab40_matches_fab_locations():
+    g = torch.Generator().manual_seed(0)
+    torch.testing.assert_close(GMM(layout="fab40").modes, (torch.rand(40, 2, generator=g) - 0.5) * 80)
+
+
+def test_bad_input_errors():
+    t = etude.create("target", "manywell", dim=8)
+    with pytest.raises(ValueError, match=r"\(3, 5\)"):
+        t.log_prob(torch.zeros(3, 5))
+    with pytest.raises(etude.ConfigError, match="dim"):
+        etude.create("target", "manywell", dim=7)
+    with pytest.raises(TypeError, match="floating"):
+        GMM().log_prob(torch.zeros(2, 2, dtype=torch.long))
