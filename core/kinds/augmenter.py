@@ -33,7 +33,8 @@ class Augmenter(Component, abc.ABC):
           global RNG when None), so a seeded generator makes it deterministic.
         - :meth:`loss` is the training loss the augmentation implies for a
           model; the default is soft cross-entropy on the augmented batch. An
-          augmenter that adds a regulariser (e.g. MixupE) overrides it.
+          augmenter that adds a regulariser (e.g. MixupE) overrides it; training
+          procedures may pass extra keyword ``context`` (e.g. ``x_mean``).
         - Stateless: no parameters, nothing kept between calls.
     """
 
@@ -58,8 +59,13 @@ class Augmenter(Component, abc.ABC):
         *,
         num_classes: int,
         generator: torch.Generator | None = None,
+        **context: Any,
     ) -> Tensor:
-        """Scalar training loss of ``model`` on the augmented batch."""
+        """Scalar training loss of ``model`` on the augmented batch.
+
+        ``context`` carries optional training-time information an augmenter may
+        use (e.g. ``x_mean``, the training inputs' mean); the default ignores it.
+        """
         batch = self(inputs, targets, num_classes=num_classes, generator=generator)
         return soft_cross_entropy(model(batch.inputs), batch.targets)
 

@@ -47,3 +47,12 @@ def etude_builtin_registry():
     """Like ``etude_registry`` but with the built-in plugin loaded."""
     with temporary_registry(builtin=True) as temp:
         yield temp
+
+
+@pytest.fixture(autouse=True)
+def _etude_seeded_test():
+    """Every test starts from the same RNG state (python, numpy, torch, pyro): no flaky randomness."""
+    from etude.runtime.seeding import seed_everything  # noqa: PLC0415
+
+    seed_everything(0)
+    yield
