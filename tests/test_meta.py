@@ -24,15 +24,26 @@ REPO_PLUGINS = sorted(p.parent.name for p in ROOT.glob("plugins/*/pyproject.toml
 
 
 def _suite_components() -> set[tuple[str, str]]:
-    """(kind, name) of every ``component = (...)`` in a class whose base ends with 'Conformance'."""
+    """(kind, name) of every ``component = (...)`` in a conformance suite subclass.
+
+    A class counts when a base's name ends with 'Conformance' or is itself such
+    a class of the same file (suites often share a local base class).
+    """
     found: set[tuple[str, str]] = set()
     for path in [*ROOT.glob("tests/**/*.py"), *ROOT.glob("plugins/*/tests/**/*.py")]:
         tree = ast.parse(path.read_text(), filename=str(path))
-        for node in ast.walk(tree):
-            if not isinstance(node, ast.ClassDef):
-                continue
-            bases = [b.attr if isinstance(b, ast.Attribute) else getattr(b, "id", "") for b in node.bases]
-            if not any(b.endswith("Conformance") for b in bases):
+        classes = [n for n in ast.walk(tree) if isinstance(n, ast.ClassDef)]
+        suites: set[str] = set()
+        changed = True
+        while changed:
+            changed = False
+            for node in classes:
+                bases = [b.attr if isinstance(b, ast.Attribute) else getattr(b, "id", "") for b in node.bases]
+                if node.name not in suites and any(b.endswith("Conformance") or b in suites for b in bases):
+                    suites.add(node.name)
+                    changed = True
+        for node in classes:
+            if node.name not in suites:
                 continue
             for stmt in node.body:
                 if isinstance(stmt, ast.Assign) and any(getattr(t, "id", "") == "component" for t in stmt.targets):
