@@ -10,34 +10,20 @@ Names load on first access, so importing the entry-point module
 ``etude_adaptive_neurons.plugin`` imports neither torch nor the implementation.
 """
 
-from __future__ import annotations
+from etude.lazy import lazy_exports
 
-import importlib
-from typing import Any
-
-_HOMES = {
-    "gamma": "neurons",
-    "GammaNeuron": "neurons",
-    "AdaptiveGammaNeuron": "neurons",
-    "AdaptiveGammaState": "neurons",
+_EXPORTS = {
     "ANRU": "model",
     "build_neuron": "model",
+    "AdaptiveGammaNeuron": "neurons",
+    "AdaptiveGammaState": "neurons",
+    "GammaNeuron": "neurons",
+    "gamma": "neurons",
     "AdditiveNoise": "perturbations",
     "SinusoidalGain": "perturbations",
     "StepGain": "perturbations",
     "SequentialDigits": "tasks",
 }
 
-__all__ = sorted(_HOMES)
-
-
-def __getattr__(name: str) -> Any:
-    if name in _HOMES:
-        value = getattr(importlib.import_module(f"{__name__}.{_HOMES[name]}"), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_HOMES))
+__all__ = sorted(_EXPORTS)
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -5,16 +5,17 @@ Public API: :class:`CompositionalAttention` (``attention/compositional``),
 :class:`RetrievalTransformer` (``model/retrieval-transformer``).
 """
 
-from .attention import CompositionalAttention, CompositionalAttentionConfig, attention_parameter_count
-from .models import RetrievalTransformer, RetrievalTransformerConfig
-from .tasks import ContextualRetrieval, ContextualRetrievalConfig
+from etude.lazy import lazy_exports
 
-__all__ = [
-    "CompositionalAttention",
-    "CompositionalAttentionConfig",
-    "ContextualRetrieval",
-    "ContextualRetrievalConfig",
-    "RetrievalTransformer",
-    "RetrievalTransformerConfig",
-    "attention_parameter_count",
-]
+_EXPORTS = {
+    "CompositionalAttention": "attention",
+    "CompositionalAttentionConfig": "attention",
+    "attention_parameter_count": "attention",
+    "RetrievalTransformer": "models",
+    "RetrievalTransformerConfig": "models",
+    "ContextualRetrieval": "tasks",
+    "ContextualRetrievalConfig": "tasks",
+}
+
+__all__ = sorted(_EXPORTS)
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -6,26 +6,18 @@ equations in :mod:`etude_crosssplit.functional` and the disjoint split in
 :mod:`etude_crosssplit.split`.
 """
 
-from __future__ import annotations
-
-import importlib
-from typing import Any
+from etude.lazy import lazy_exports
 
 _EXPORTS = {
-    "CrossSplit": "crosssplit",
-    "CrossSplitConfig": "crosssplit",
-    "SplitNetworks": "baselines",
-    "SplitNetworksConfig": "baselines",
     "CoTeaching": "baselines",
     "CoTeachingConfig": "baselines",
+    "SplitNetworks": "baselines",
+    "SplitNetworksConfig": "baselines",
+    "CrossSplit": "crosssplit",
+    "CrossSplitConfig": "crosssplit",
     "SubsetLoader": "split",
     "disjoint_halves": "split",
 }
 
 __all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name: str) -> Any:
-    if name in _EXPORTS:
-        return getattr(importlib.import_module(f"{__name__}.{_EXPORTS[name]}"), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -10,50 +10,34 @@ Library layout (the iDEM and RTB plugins build on it):
 * :mod:`.sampler`: :class:`DiffusionSampler` and the paper's method rows; :mod:`.baselines`: NUTS.
 """
 
-from .baselines import NUTSSampler
-from .exploration import ExplorationSchedule
-from .local_search import ReplayBuffer, mala
-from .path import DiffusionPath, DiffusionPolicy, Trajectory
-from .sampler import (
-    PIS,
-    DiffusionSampler,
-    DiffusionSamplerConfig,
-    FLSubTB,
-    FLSubTBLangevin,
-    PISLangevin,
-    TBExploration,
-    TBExplorationLangevin,
-    TBExplorationLangevinLocalSearch,
-    TBExplorationLocalSearch,
-    TrajectoryBalance,
-    VarGradExploration,
-    VarGradExplorationLangevinLocalSearch,
-)
-from .targets import GMM, Funnel, Gaussian, ManyWell
+from etude.lazy import lazy_exports
 
-__all__ = [
-    "GMM",
-    "PIS",
-    "DiffusionPath",
-    "DiffusionPolicy",
-    "DiffusionSampler",
-    "DiffusionSamplerConfig",
-    "ExplorationSchedule",
-    "FLSubTB",
-    "FLSubTBLangevin",
-    "Funnel",
-    "Gaussian",
-    "ManyWell",
-    "NUTSSampler",
-    "PISLangevin",
-    "ReplayBuffer",
-    "TBExploration",
-    "TBExplorationLangevin",
-    "TBExplorationLangevinLocalSearch",
-    "TBExplorationLocalSearch",
-    "Trajectory",
-    "TrajectoryBalance",
-    "VarGradExploration",
-    "VarGradExplorationLangevinLocalSearch",
-    "mala",
-]
+_EXPORTS = {
+    "NUTSSampler": "baselines",
+    "ExplorationSchedule": "exploration",
+    "ReplayBuffer": "local_search",
+    "mala": "local_search",
+    "DiffusionPath": "path",
+    "DiffusionPolicy": "path",
+    "Trajectory": "path",
+    "DiffusionSampler": "sampler",
+    "DiffusionSamplerConfig": "sampler",
+    "FLSubTB": "sampler",
+    "FLSubTBLangevin": "sampler",
+    "PIS": "sampler",
+    "PISLangevin": "sampler",
+    "TBExploration": "sampler",
+    "TBExplorationLangevin": "sampler",
+    "TBExplorationLangevinLocalSearch": "sampler",
+    "TBExplorationLocalSearch": "sampler",
+    "TrajectoryBalance": "sampler",
+    "VarGradExploration": "sampler",
+    "VarGradExplorationLangevinLocalSearch": "sampler",
+    "Funnel": "targets",
+    "GMM": "targets",
+    "Gaussian": "targets",
+    "ManyWell": "targets",
+}
+
+__all__ = sorted(_EXPORTS)
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

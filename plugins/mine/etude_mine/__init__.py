@@ -1,36 +1,28 @@
 """etude-mine: Mutual Information Neural Estimation (Belghazi et al., ICML 2018) and baselines."""
 
-from .bounds import (
-    MovingAverage,
-    derangement,
-    dv_bound,
-    dv_corrected,
-    infonce_bound,
-    log_mean_exp,
-    nwj_bound,
-)
-from .critics import ConcatCritic, SeparableCritic, make_critic
-from .estimators import MINE, NWJ, CriticEstimator, InfoNCE, MINEf
-from .tasks import CorrelatedGaussians, TransformedGaussians, correlated_gaussian_mi, gaussian_mi
+from etude.lazy import lazy_exports
 
-__all__ = [
-    "MINE",
-    "NWJ",
-    "ConcatCritic",
-    "CorrelatedGaussians",
-    "CriticEstimator",
-    "InfoNCE",
-    "MINEf",
-    "MovingAverage",
-    "SeparableCritic",
-    "TransformedGaussians",
-    "correlated_gaussian_mi",
-    "derangement",
-    "dv_bound",
-    "dv_corrected",
-    "gaussian_mi",
-    "infonce_bound",
-    "log_mean_exp",
-    "make_critic",
-    "nwj_bound",
-]
+_EXPORTS = {
+    "MovingAverage": "bounds",
+    "derangement": "bounds",
+    "dv_bound": "bounds",
+    "dv_corrected": "bounds",
+    "infonce_bound": "bounds",
+    "log_mean_exp": "bounds",
+    "nwj_bound": "bounds",
+    "ConcatCritic": "critics",
+    "SeparableCritic": "critics",
+    "make_critic": "critics",
+    "CriticEstimator": "estimators",
+    "InfoNCE": "estimators",
+    "MINE": "estimators",
+    "MINEf": "estimators",
+    "NWJ": "estimators",
+    "CorrelatedGaussians": "tasks",
+    "TransformedGaussians": "tasks",
+    "correlated_gaussian_mi": "tasks",
+    "gaussian_mi": "tasks",
+}
+
+__all__ = sorted(_EXPORTS)
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -1,23 +1,22 @@
 """etude-mixupe: mixup and MixupE (Zou et al., UAI 2023) augmenters, tasks with label noise, supervised training."""
 
-from .mixup import Mixup, MixupE, expected_one_minus_lambda, mix, sample_lambda, sample_permutation
-from .models import MLP
-from .noise import asymmetric_map, inject_label_noise
-from .procedure import SupervisedTraining
-from .tasks import MNIST1D, BreastCancer, Digits
+from etude.lazy import lazy_exports
 
-__all__ = [
-    "MLP",
-    "MNIST1D",
-    "BreastCancer",
-    "Digits",
-    "Mixup",
-    "MixupE",
-    "SupervisedTraining",
-    "asymmetric_map",
-    "expected_one_minus_lambda",
-    "inject_label_noise",
-    "mix",
-    "sample_lambda",
-    "sample_permutation",
-]
+_EXPORTS = {
+    "Mixup": "mixup",
+    "MixupE": "mixup",
+    "expected_one_minus_lambda": "mixup",
+    "mix": "mixup",
+    "sample_lambda": "mixup",
+    "sample_permutation": "mixup",
+    "MLP": "models",
+    "asymmetric_map": "noise",
+    "inject_label_noise": "noise",
+    "SupervisedTraining": "procedure",
+    "BreastCancer": "tasks",
+    "Digits": "tasks",
+    "MNIST1D": "tasks",
+}
+
+__all__ = sorted(_EXPORTS)
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
