@@ -13,7 +13,7 @@ _EXPORTS = {
     "ConcatCritic": "critics",
     "SeparableCritic": "critics",
     "make_critic": "critics",
-    "CriticEstimator": "estimators",
+    "CriticEstimator": "critic_estimator",
     "InfoNCE": "estimators",
     "MINE": "estimators",
     "MINEf": "estimators",
