@@ -66,7 +66,7 @@ def render_plugin_page(record: PluginRecord, registry: Registry, *, include_docs
         lines += [record.docs, ""]
     readme = plugin_readme(record)
     if readme and record.name != "builtin":
-        lines += ["## Overview", "", _demote_headings(readme, 1), ""]
+        lines += [_demote_headings(readme, 1), ""]  # the README's title becomes this page's first section
     components = [s for s in registry.components() if s.plugin == record.name]
     if components:
         lines += ["## Components", ""]
