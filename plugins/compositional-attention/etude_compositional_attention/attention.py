@@ -221,7 +221,6 @@ class CompositionalAttention(AttentionMechanism):
     def attend(self, query, key, value, *, mask, need_weights):
         S, R, d_v = self.searches, self.retrievals, self.d_v
         b, tq, _ = query.shape
-        tk = key.shape[1]
         q = self._split(self.q_proj(query), S, self.d_k)  # (B, S, Tq, d_k)
         k = self._split(self.k_proj(key), S, self.d_k)  # (B, S, Tk, d_k)
         attn_mask = expand_mask(mask)

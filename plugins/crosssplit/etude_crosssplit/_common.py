@@ -10,7 +10,7 @@ from torch import Tensor, nn
 
 from etude.config import FieldValueError, configclass, each, field, in_range, non_negative, positive
 
-__all__ = ["NoisyData", "TrainingConfig", "augment", "build_network", "evaluate", "load_noisy_task", "make_optimizer"]
+__all__ = ["NoisyData", "TrainingConfig", "augment", "build_network", "evaluate", "make_optimizer"]
 
 
 def _int_positive(instance: Any, attribute: Any, value: Any) -> None:

@@ -10,7 +10,7 @@ from torch import nn
 import etude
 from etude.kinds import soft_cross_entropy
 from etude.testing.conformance import AugmenterConformance
-from etude_mixupe.mixup import Mixup, MixupE, expected_one_minus_lambda, mix, sample_lambda
+from etude_mixupe.mixup import Mixup, MixupE, expected_one_minus_lambda, sample_lambda
 from etude_mixupe.models import MLP
 
 
