@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from typing import Any
 
 import torch
 from torch import Tensor
@@ -48,10 +47,6 @@ class Funnel(Target):
 
     Config = FunnelConfig
     has_exact_samples = True
-
-    def __init__(self, config: Any = None, **overrides: Any) -> None:
-        self._init_config(config, overrides)
-        super().__init__(self.config)
 
     @property
     def dim(self) -> int:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from typing import Any
 
 import torch
 from torch import Tensor
@@ -42,10 +41,6 @@ class Gaussian(Target):
 
     Config = GaussianConfig
     has_exact_samples = True
-
-    def __init__(self, config: Any = None, **overrides: Any) -> None:
-        self._init_config(config, overrides)
-        super().__init__(self.config)
 
     @property
     def dim(self) -> int:

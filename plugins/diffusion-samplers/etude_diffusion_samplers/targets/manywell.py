@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 from functools import lru_cache
-from typing import Any
 
 import torch
 from torch import Tensor
@@ -62,10 +61,6 @@ class ManyWell(Target):
 
     Config = ManyWellConfig
     has_exact_samples = True
-
-    def __init__(self, config: Any = None, **overrides: Any) -> None:
-        self._init_config(config, overrides)
-        super().__init__(self.config)
 
     @property
     def dim(self) -> int:
