@@ -6,30 +6,18 @@ from typing import ClassVar
 
 from torch import Tensor
 
-from etude.config import configclass, field, one_of
-from etude.kinds import SimilarityMetric
+from etude.config import configclass
 
-from ._hsic import (
-    centre,
-    check_variance,
-    cosine,
-    gram_linear,
-    prefer_features,
-    unbiased_centre_gram,
-    unbiased_hsic_features,
-)
+from ._hsic import gram_linear, unbiased_centre_gram, unbiased_hsic_features
+from .linear import LinearCKA, LinearCKAConfig
 
 
 @configclass
-class DebiasedCKAConfig:
-    method: str = field(
-        default="auto",
-        validator=one_of("auto", "feature", "gram"),
-        doc="'feature': d x d products; 'gram': n x n Gram matrices; 'auto': the cheaper one",
-    )
+class DebiasedCKAConfig(LinearCKAConfig):
+    """The same fields as linear CKA: ``method`` chooses the feature or Gram computation."""
 
 
-class DebiasedCKA(SimilarityMetric):
+class DebiasedCKA(LinearCKA):
     """Linear CKA with the unbiased HSIC estimator (needs n >= 4 examples).
 
     The biased estimator ``tr(KHLH)/(n-1)^2`` is not ~0 on independent data
@@ -62,27 +50,15 @@ class DebiasedCKA(SimilarityMetric):
     Config = DebiasedCKAConfig
     min_examples: ClassVar[int] = 4
 
-    def compute(self, X: Tensor, Y: Tensor) -> Tensor:
-        name = type(self).__name__
-        Xc, Yc = centre(X), centre(Y)
-        check_variance(X, Xc, "X", name)
-        check_variance(Y, Yc, "Y", name)
-        n, d1, d2 = X.shape[0], X.shape[1], Y.shape[1]
-        method = self.config.method
-        if method == "auto":
-            method = "feature" if prefer_features(n, d1, d2) else "gram"
-        if method == "feature":
-            num = unbiased_hsic_features(Xc, Yc)
-            den_x = unbiased_hsic_features(Xc, Xc)
-            den_y = unbiased_hsic_features(Yc, Yc)
-        else:
-            U, V = unbiased_centre_gram(gram_linear(Xc)), unbiased_centre_gram(gram_linear(Yc))
-            num, den_x, den_y = (U * V).sum(), U.pow(2).sum(), V.pow(2).sum()
-        return cosine(num, den_x, den_y, name)
+    @staticmethod
+    def hsic_features(Xc: Tensor, Yc: Tensor) -> Tensor:
+        """The unbiased HSIC in feature space (closed form, no n x n matrix)."""
+        return unbiased_hsic_features(Xc, Yc)
 
-    def centred_gram(self, X: Tensor) -> Tensor:
-        """``U(X X^T)``: the matrix whose normalised inner products give debiased CKA."""
-        return unbiased_centre_gram(gram_linear(centre(X)))
+    @staticmethod
+    def gram(Xc: Tensor) -> Tensor:
+        """``U(Xc Xc^T)``: the unbiased centring whose inner products are the unbiased HSIC."""
+        return unbiased_centre_gram(gram_linear(Xc))
 
 
 __all__ = ["DebiasedCKA", "DebiasedCKAConfig"]

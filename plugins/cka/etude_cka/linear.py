@@ -49,27 +49,35 @@ class LinearCKA(SimilarityMetric):
 
     Config = LinearCKAConfig
 
+    @staticmethod
+    def hsic_features(Xc: Tensor, Yc: Tensor) -> Tensor:
+        """The HSIC numerator in feature space, ``||Yc^T Xc||_F^2``."""
+        return cross_fro2(Xc, Yc)
+
+    @staticmethod
+    def gram(Xc: Tensor) -> Tensor:
+        """The centred Gram matrix ``Xc Xc^T`` (already centred: columns of Xc are)."""
+        return gram_linear(Xc)
+
     def compute(self, X: Tensor, Y: Tensor) -> Tensor:
         name = type(self).__name__
         Xc, Yc = centre(X), centre(Y)
         check_variance(X, Xc, "X", name)
         check_variance(Y, Yc, "Y", name)
-        n, d1, d2 = X.shape[0], X.shape[1], Y.shape[1]
         method = self.config.method
         if method == "auto":
-            method = "feature" if prefer_features(n, d1, d2) else "gram"
+            method = "feature" if prefer_features(X.shape[0], X.shape[1], Y.shape[1]) else "gram"
         if method == "feature":
-            num = cross_fro2(Xc, Yc)
-            den_x, den_y = cross_fro2(Xc, Xc), cross_fro2(Yc, Yc)
+            num = self.hsic_features(Xc, Yc)
+            den_x, den_y = self.hsic_features(Xc, Xc), self.hsic_features(Yc, Yc)
         else:
-            K, L = gram_linear(Xc), gram_linear(Yc)
-            num = (K * L).sum()
-            den_x, den_y = K.pow(2).sum(), L.pow(2).sum()
+            K, L = self.gram(Xc), self.gram(Yc)
+            num, den_x, den_y = (K * L).sum(), K.pow(2).sum(), L.pow(2).sum()
         return cosine(num, den_x, den_y, name)
 
     def centred_gram(self, X: Tensor) -> Tensor:
-        """``H X X^T H``: the matrix whose normalised inner products give linear CKA."""
-        return gram_linear(centre(X))
+        """The matrix whose normalised Frobenius inner products give this CKA (``H X X^T H`` here)."""
+        return self.gram(centre(X))
 
 
 def linear_cka(X: Tensor, Y: Tensor, *, method: str = "auto") -> Tensor:

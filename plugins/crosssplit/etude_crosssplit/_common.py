@@ -10,7 +10,7 @@ from torch import Tensor, nn
 
 from etude.config import FieldValueError, configclass, each, field, in_range, non_negative, positive
 
-__all__ = ["NoisyData", "TrainingConfig", "augment", "build_network", "evaluate", "make_optimizer"]
+__all__ = ["NoisyData", "TrainingConfig", "augment", "build_network", "evaluate", "make_optimizer", "start_run"]
 
 
 def _int_positive(instance: Any, attribute: Any, value: Any) -> None:
@@ -162,6 +162,17 @@ def resolve(device: Any) -> torch.device:
     from etude.runtime import resolve_device  # noqa: PLC0415
 
     return resolve_device("cpu" if device is None else device)
+
+
+def start_run(name: str, task: Any, device: Any, kwargs: dict[str, Any], *, min_examples: int = 0) -> tuple[torch.device, NoisyData]:
+    """The shared prologue of the procedures' ``run``: reject stray keywords, resolve the device, load the data."""
+    if kwargs:
+        raise TypeError(f"{name}.run got unexpected keyword(s) {sorted(kwargs)}; it takes seed, device, progress")
+    dev = resolve(device)
+    data = NoisyData(task, dev)
+    if data.n < min_examples:
+        raise ValueError(f"the task's train split has {data.n} examples; {name} needs at least {min_examples} to split in halves")
+    return dev, data
 
 
 def epochs_iter(epochs: int, progress: bool, desc: str):

@@ -16,7 +16,6 @@ from etude.kinds import Procedure, ProcedureResult
 from etude.runtime import check_finite, make_generator, seed_everything
 
 from ._common import (
-    NoisyData,
     TrainingConfig,
     append_history,
     augment,
@@ -25,7 +24,7 @@ from ._common import (
     evaluate,
     final_metrics,
     make_optimizer,
-    resolve,
+    start_run,
 )
 from .split import SubsetLoader, disjoint_halves
 
@@ -69,13 +68,8 @@ class SplitNetworks(Procedure):
 
     def run(self, task: Any, *, seed: int = 0, device: Any = None, progress: bool = False, **kwargs: Any) -> ProcedureResult:
         """Train both networks on their halves; metrics of the logit-sum ensemble and per-epoch history."""
-        if kwargs:
-            raise TypeError(f"SplitNetworks.run got unexpected keyword(s) {sorted(kwargs)}; it takes seed, device, progress")
         c = self.config
-        dev = resolve(device)
-        data = NoisyData(task, dev)
-        if data.n < 4:
-            raise ValueError(f"the task's train split has {data.n} examples; SplitNetworks needs at least 4")
+        dev, data = start_run("SplitNetworks", task, device, kwargs, min_examples=4)
         seed_everything(seed)
         g, gdev = _generators(seed, dev)
         halves = disjoint_halves(data.n, g)
@@ -154,11 +148,8 @@ class CoTeaching(Procedure):
 
     def run(self, task: Any, *, seed: int = 0, device: Any = None, progress: bool = False, **kwargs: Any) -> ProcedureResult:
         """Train both networks on all data with cross small-loss selection."""
-        if kwargs:
-            raise TypeError(f"CoTeaching.run got unexpected keyword(s) {sorted(kwargs)}; it takes seed, device, progress")
         c = self.config
-        dev = resolve(device)
-        data = NoisyData(task, dev)
+        dev, data = start_run("CoTeaching", task, device, kwargs)
         rate = c.forget_rate
         if rate is None:
             rate = float(getattr(getattr(task, "config", None), "label_noise", 0.0) or 0.0)

@@ -28,7 +28,7 @@ from ._common import (
     logits_of,
     make_optimizer,
     penultimate_features,
-    resolve,
+    start_run,
 )
 from .split import SubsetLoader, disjoint_halves
 
@@ -184,13 +184,8 @@ class CrossSplit(Procedure):
     # -- the procedure --------------------------------------------------------------
     def run(self, task: Any, *, seed: int = 0, device: Any = None, progress: bool = False, **kwargs: Any) -> ProcedureResult:
         """Train both networks on ``task``; metrics of the logit-sum ensemble, per-epoch history, both networks."""
-        if kwargs:
-            raise TypeError(f"CrossSplit.run got unexpected keyword(s) {sorted(kwargs)}; it takes seed, device, progress")
         c = self.config
-        dev = resolve(device)
-        data = NoisyData(task, dev)
-        if data.n < 4:
-            raise ValueError(f"the task's train split has {data.n} examples; CrossSplit needs at least 4 to split in halves")
+        dev, data = start_run("CrossSplit", task, device, kwargs, min_examples=4)
         seed_everything(seed)
         g = make_generator(seed)
         gdev = make_generator(seed + 1, str(dev)) if dev.type == "cuda" else make_generator(seed + 1)
