@@ -89,3 +89,34 @@ def test_bad_input_errors():
         etude.create("target", "manywell", dim=7)
     with pytest.raises(TypeError, match="floating"):
         GMM().log_prob(torch.zeros(2, 2, dtype=torch.long))
+
+
+def test_gmm_custom_layout_any_dimension_and_weights():
+    means = [[0.0, 0.0, 0.0], [4.0, 0.0, -1.0]]
+    t = GMM(layout="custom", means=means, weights=[1.0, 3.0], std=0.5).to(dtype=torch.float64)
+    assert t.dim == 3 and tuple(t.event_shape) == (3,)
+    torch.testing.assert_close(t.weights, torch.tensor([0.25, 0.75], dtype=torch.float64))
+    x = torch.tensor([[1.0, -0.5, 2.0]], dtype=torch.float64)
+    manual = 0.0
+    for w, m in zip([0.25, 0.75], means, strict=True):
+        sq = sum((a - b) ** 2 for a, b in zip(x[0].tolist(), m, strict=True))
+        manual += w * math.exp(-sq / (2 * 0.25)) / (2 * math.pi * 0.25) ** 1.5
+    assert float(t.log_prob(x)) == pytest.approx(math.log(manual), rel=1e-12)
+    s = GMM(layout="custom", means=means, weights=[1.0, 3.0], std=0.5).sample((20000,), generator=torch.Generator().manual_seed(0))
+    assert s.shape == (20000, 3)
+    assert float((s[:, 0] > 2).float().mean()) == pytest.approx(0.75, abs=0.015)
+    # the default std of a custom layout is 1; a tensor of means is accepted
+    assert float(GMM(layout="custom", means=torch.zeros(1, 2)).std) == 1.0
+
+
+def test_gmm_custom_layout_errors():
+    with pytest.raises(etude.ConfigError, match="means"):
+        etude.create("target", "gmm", layout="custom")
+    with pytest.raises(etude.ConfigError, match="weights"):
+        etude.create("target", "gmm", layout="custom", means=[[0.0, 0.0], [1.0, 1.0]], weights=[1.0])
+    with pytest.raises(etude.ConfigError, match="weights"):
+        etude.create("target", "gmm", layout="custom", means=[[0.0], [1.0]], weights=[1.0, -1.0])
+    with pytest.raises(etude.ConfigError, match="common length"):
+        etude.create("target", "gmm", layout="custom", means=[[0.0, 0.0], [1.0]])
+    with pytest.raises(etude.ConfigError, match="custom"):
+        etude.create("target", "gmm", layout="grid9", means=[[0.0, 0.0]])
