@@ -120,3 +120,45 @@ def test_gmm_custom_layout_errors():
         etude.create("target", "gmm", layout="custom", means=[[0.0, 0.0], [1.0]])
     with pytest.raises(etude.ConfigError, match="custom"):
         etude.create("target", "gmm", layout="grid9", means=[[0.0, 0.0]])
+
+
+def _autograd_score(target, x):
+    x = x.clone().requires_grad_(True)
+    (g,) = torch.autograd.grad(target.log_prob(x).sum(), x)
+    return g
+
+
+def test_noised_score_of_gmm_is_the_score_of_the_widened_mixture():
+    means = [[-4.0, 0.0], [0.0, 4.0], [3.0, -2.0]]
+    t = GMM(layout="custom", means=means, weights=[0.2, 0.3, 0.5], std=0.3).to(dtype=torch.float64)
+    x = torch.randn(64, 2, generator=torch.Generator().manual_seed(0), dtype=torch.float64) * 3
+    for var in (0.0, 0.5, 4.0):
+        wide = GMM(layout="custom", means=means, weights=[0.2, 0.3, 0.5], std=math.sqrt(0.09 + var)).to(dtype=torch.float64)
+        torch.testing.assert_close(t.noised_score(x, var), _autograd_score(wide, x), rtol=1e-6, atol=1e-8)  # parameters are stored in float32
+    # one variance per point
+    var = torch.linspace(0.0, 2.0, 64, dtype=torch.float64)
+    per_point = t.noised_score(x, var)
+    for i in (0, 31, 63):
+        torch.testing.assert_close(per_point[i], t.noised_score(x[i : i + 1], float(var[i]))[0])
+    # by quadrature of the convolution at one point: E_eps[grad p(x + s eps)] / E_eps[p(x + s eps)]
+    g = torch.linspace(-8, 8, 801, dtype=torch.float64)
+    eps = torch.stack(torch.meshgrid(g, g, indexing="ij"), -1).reshape(-1, 2)
+    w = torch.exp(-0.5 * (eps**2).sum(-1))
+    x0 = torch.tensor([[0.7, 1.1]], dtype=torch.float64)
+    z = x0 + 0.8 * eps
+    p = t.log_prob(z).exp() * w
+    num = (_autograd_score(t, z) * p[:, None]).sum(0) / p.sum()
+    torch.testing.assert_close(t.noised_score(x0, 0.64)[0], num, rtol=1e-6, atol=1e-8)
+
+
+def test_noised_score_of_gaussian_and_errors():
+    from etude_diffusion_samplers.targets import Gaussian
+
+    t = Gaussian(dim=3, mean=1.0, std=2.0)
+    x = torch.randn(5, 3)
+    torch.testing.assert_close(t.noised_score(x, 0.5), -(x - 1.0) / 4.5)
+    torch.testing.assert_close(t.noised_score(x, 0.0), _autograd_score(t, x))
+    with pytest.raises(ValueError, match="var"):
+        GMM(layout="grid9").noised_score(torch.zeros(2, 2), -1.0)
+    with pytest.raises(ValueError, match=r"\(\.\.\., 2\)"):
+        GMM(layout="grid9").noised_score(torch.zeros(2, 3), 1.0)
