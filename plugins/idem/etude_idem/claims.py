@@ -129,7 +129,7 @@ def _scatter(target, panels: dict[str, torch.Tensor], title: str):
 
 def _bbp_setting(ctx) -> dict:
     return ctx.pick(
-        smoke={"tasks": {"gmm9": {"config": SMOKE, "steps": 30}}, "n_eval": 200},
+        smoke={"tasks": {"gmm9": {"config": SMOKE, "steps": 20}}, "n_eval": 100},
         quick={"tasks": {"gmm9": {"config": PILOT, "steps": 3000}}, "n_eval": 1000},
         full={"tasks": {"gmm40": {"config": {"preset": "gmm40"}, "steps": FULL_STEPS},
                         "dw4": {"config": {"preset": "dw4"}, "steps": FULL_STEPS}}, "n_eval": 1000},

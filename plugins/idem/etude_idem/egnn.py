@@ -52,10 +52,11 @@ class EGNNScoreConfig:
 
 
 class _Layer(nn.Module):
-    def __init__(self, hidden: int) -> None:
+    def __init__(self, hidden: int, update_nodes: bool = True) -> None:
         super().__init__()
         self.edge = nn.Sequential(nn.Linear(2 * hidden + 2, hidden), nn.SiLU(), nn.Linear(hidden, hidden), nn.SiLU())
-        self.node = nn.Sequential(nn.Linear(2 * hidden, hidden), nn.SiLU(), nn.Linear(hidden, hidden))
+        # the last layer's node update would feed nothing (the score is read from the coordinates)
+        self.node = nn.Sequential(nn.Linear(2 * hidden, hidden), nn.SiLU(), nn.Linear(hidden, hidden)) if update_nodes else None
         last = nn.Linear(hidden, 1, bias=False)
         nn.init.xavier_uniform_(last.weight, gain=0.001)
         self.coord = nn.Sequential(nn.Linear(hidden, hidden), nn.SiLU(), last)
@@ -69,7 +70,8 @@ class _Layer(nn.Module):
         m = self.edge(torch.cat([hi, hj, radial, edge_attr], -1)) * mask  # (B, n, n, h)
         direction = diff / (torch.sqrt(radial + 1e-8) + 1.0)
         x = x + (direction * self.coord(m) * mask).sum(2)
-        h = h + self.node(torch.cat([h, m.sum(2)], -1))
+        if self.node is not None:
+            h = h + self.node(torch.cat([h, m.sum(2)], -1))
         return h, x
 
 
@@ -86,7 +88,7 @@ class EGNNScore(Model):
         super().__init__(config, **overrides)
         c = self.config
         self.embed = nn.Linear(1, c.hidden)
-        self.layers = nn.ModuleList(_Layer(c.hidden) for _ in range(c.n_layers))
+        self.layers = nn.ModuleList(_Layer(c.hidden, update_nodes=i < c.n_layers - 1) for i in range(c.n_layers))
         n = c.n_particles
         self.register_buffer("mask", (1.0 - torch.eye(n)).reshape(1, n, n, 1), persistent=False)
 

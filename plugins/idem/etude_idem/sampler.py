@@ -262,12 +262,12 @@ class DEMSampler(Sampler, nn.Module):
         else:
             x = reverse_sde(lambda y, t: self.mc_score(y, t, generator), self._prior(c.init_samples, generator), self.schedule,
                             n_steps=c.init_sde_steps, layout=self.layout, generator=generator)
-        self._push(x)
+        self._push(x, drop_far=False)
 
-    def _push(self, x: Tensor) -> None:
+    def _push(self, x: Tensor, drop_far: bool = True) -> None:
         c = self.config
         keep = torch.isfinite(x).all(-1)
-        if c.refresh_max_radius:
+        if drop_far and c.refresh_max_radius:
             keep &= torch.linalg.vector_norm(x, dim=-1) <= c.refresh_max_radius
         x = x[keep]
         if x.shape[0]:

@@ -78,9 +78,21 @@ class ParticleTarget(Target):
         """Unique pairwise distances (..., n(n-1)/2)."""
         return pairwise_distances(x, self.layout)
 
+    def _spacing(self) -> float:
+        raise NotImplementedError
+
     def initial_state(self, n: int, generator: torch.Generator | None = None) -> Tensor:
-        """Starting points of the reference chains (mean-free)."""
-        return remove_mean(torch.randn(n, self.dim, generator=generator) * self.config.init_scale, self.layout)
+        """Starting points of the reference chains: a cubic lattice at the pair minimum's spacing, perturbed (mean-free).
+
+        Random starts can put a pair far out on the quartic or LJ walls, where a
+        chain with the shared adapted step size never accepts a move.
+        """
+        c = self.config
+        side = math.ceil(c.n_particles ** (1 / c.spatial_dim) - 1e-9)
+        axes = [torch.arange(side, dtype=torch.float32) * self._spacing()] * c.spatial_dim
+        lattice = torch.cartesian_prod(*axes).reshape(-1, c.spatial_dim)[: c.n_particles].reshape(1, -1)
+        x = lattice + c.init_scale * torch.randn(n, self.dim, generator=generator)
+        return remove_mean(x, self.layout)
 
     def reference_samples(self, n: int, seed: int = 0, *, chains: int = 0, thin: int = 0, burn_in: int = 0) -> Tensor:
         """``n`` MCMC reference samples (n, dim), mean-free; cached per (n, seed) on the instance.
@@ -142,10 +154,10 @@ class MultiDoubleWellConfig:
     b: float = field(default=-4.0, doc="quadratic coefficient b")
     c: float = field(default=0.0, doc="constant c per pair")
     offset: float = field(default=4.0, doc="distance offset d0")
-    init_scale: float = field(default=2.0, validator=positive, doc="std of the reference chains' starting points")
+    init_scale: float = field(default=0.5, validator=positive, doc="perturbation std of the lattice start of the reference chains")
     reference_step: float = field(default=0.05, validator=positive, doc="initial MALA step of the reference")
-    reference_burn_in: int = field(default=2000, validator=_at_least(1), doc="adaptive MALA burn-in steps of the reference")
-    reference_thin: int = field(default=50, validator=_at_least(1), doc="MALA steps between kept reference states")
+    reference_burn_in: int = field(default=5000, validator=_at_least(1), doc="adaptive MALA burn-in steps of the reference")
+    reference_thin: int = field(default=1000, validator=_at_least(1), doc="MALA steps between kept reference states (the pair-distance pattern mixes slowly)")
 
 
 class MultiDoubleWell(ParticleTarget):
@@ -176,6 +188,9 @@ class MultiDoubleWell(ParticleTarget):
         r = self.distances(x) - c.offset
         return -(c.a * r**4 + c.b * r**2 + c.c).sum(-1)
 
+    def _spacing(self) -> float:
+        return self.config.offset
+
 
 @configclass
 class LennardJonesConfig:
@@ -187,8 +202,8 @@ class LennardJonesConfig:
     oscillator_scale: float = field(default=1.0, validator=in_range(0.0, 1e6), doc="harmonic term 0.5 * scale * sum_i |x_i - mean|^2 (0 = off)")
     init_scale: float = field(default=0.05, validator=positive, doc="perturbation std of the compact starting cluster of the reference chains")
     reference_step: float = field(default=1e-4, validator=positive, doc="initial MALA step of the reference")
-    reference_burn_in: int = field(default=3000, validator=_at_least(1), doc="adaptive MALA burn-in steps of the reference")
-    reference_thin: int = field(default=50, validator=_at_least(1), doc="MALA steps between kept reference states")
+    reference_burn_in: int = field(default=5000, validator=_at_least(1), doc="adaptive MALA burn-in steps of the reference")
+    reference_thin: int = field(default=500, validator=_at_least(1), doc="MALA steps between kept reference states")
 
 
 class LennardJones(ParticleTarget):
@@ -225,10 +240,5 @@ class LennardJones(ParticleTarget):
             energy = energy + 0.5 * c.oscillator_scale * ((y - y.mean(-2, keepdim=True)) ** 2).sum((-2, -1))
         return -energy
 
-    def initial_state(self, n: int, generator: torch.Generator | None = None) -> Tensor:
-        c = self.config
-        side = math.ceil(c.n_particles ** (1 / c.spatial_dim))
-        axes = [torch.arange(side, dtype=torch.float32) * c.rm] * c.spatial_dim
-        lattice = torch.cartesian_prod(*axes).reshape(-1, c.spatial_dim)[: c.n_particles].reshape(1, -1)
-        x = lattice + c.init_scale * torch.randn(n, self.dim, generator=generator)
-        return remove_mean(x, self.layout)
+    def _spacing(self) -> float:
+        return self.config.rm
