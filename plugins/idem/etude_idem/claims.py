@@ -427,11 +427,3 @@ def lj55_from_energy_judge(ctx, runs: list[dict]) -> Outcome:
         return Outcome(holds=False, metrics=metrics, notes="iDEM diverged on a seed or pDEM is better")
     return Outcome(holds=True if cmp.significant_positive else None, metrics=metrics, notes="paired CI of distance W2, pDEM - iDEM")
 
-
-# -- one-function claims for the core's current add_claim (until the per-seed contract lands) ----------------
-from ._compat import as_legacy  # noqa: E402
-
-buffer_beats_prior = as_legacy(buffer_beats_prior_run, buffer_beats_prior_judge)
-state_of_the_art_w2 = as_legacy(state_of_the_art_w2_run, state_of_the_art_w2_judge)
-trains_faster = as_legacy(trains_faster_run, trains_faster_judge)
-lj55_from_energy = as_legacy(lj55_from_energy_run, lj55_from_energy_judge)

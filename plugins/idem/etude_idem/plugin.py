@@ -74,6 +74,7 @@ CLAIMS = (
 def register_claims(registry):
     for name, attr, scales, statement, source in CLAIMS:
         registry.add_claim(
-            f"idem/{name}", f"etude_idem.claims:{attr}", statement=statement, source=source,
+            f"idem/{name}", run=f"etude_idem.claims:{attr}_run", judge=f"etude_idem.claims:{attr}_judge",
+            statement=statement, source=source,
             paper=dict(TABLE2), scales=scales, seeds={"smoke": 1, "quick": 3, "full": 3},
         )

@@ -4,8 +4,8 @@ import math
 
 import pytest
 
+from etude.claims import JudgeContext, SeedContext
 from etude_idem import claims
-from etude_idem._compat import JudgeContextShim, SeedContextShim
 
 NAMES = {
     "idem/buffer-beats-prior": "buffer_beats_prior",
@@ -15,14 +15,15 @@ NAMES = {
 }
 
 
-def _contexts(claim_id, scale="smoke", seeds=(0,)):
-    return [SeedContextShim(claim_id, scale, s) for s in seeds], JudgeContextShim(claim_id, scale, list(seeds))
+def _contexts(claim_id, tmp_path, scale="smoke", seeds=(0,)):
+    seed_ctxs = [SeedContext(claim_id=claim_id, scale=scale, seed=s, cache_dir=tmp_path / "cache") for s in seeds]
+    return seed_ctxs, JudgeContext(claim_id=claim_id, scale=scale, seeds=list(seeds), out_dir=tmp_path)
 
 
 @pytest.mark.parametrize("claim_id", sorted(NAMES))
-def test_claim_smoke(claim_id):
+def test_claim_smoke(claim_id, tmp_path):
     run, judge = getattr(claims, NAMES[claim_id] + "_run"), getattr(claims, NAMES[claim_id] + "_judge")
-    seed_ctxs, judge_ctx = _contexts(claim_id)
+    seed_ctxs, judge_ctx = _contexts(claim_id, tmp_path)
     runs = [run(c) for c in seed_ctxs]
     import json
 
@@ -40,7 +41,7 @@ def _bbp_row(w2_i, w2_p, modes_i, modes_p, floor=1.0):
 
 
 def test_buffer_beats_prior_rule_at_quick():
-    judge_ctx = JudgeContextShim("idem/buffer-beats-prior", "quick", [0, 1, 2])
+    judge_ctx = JudgeContext(claim_id="idem/buffer-beats-prior", scale="quick", seeds=[0, 1, 2], out_dir=".")
     good = [_bbp_row(1.5, 3.0, 6, 1), _bbp_row(1.6, 2.5, 5, 2), _bbp_row(1.4, 2.2, 4, 1)]
     assert claims.buffer_beats_prior_judge(judge_ctx, good).holds is True
     weak_ratio = [_bbp_row(1.5, 1.8, 6, 1)] * 3
@@ -54,7 +55,7 @@ def test_buffer_beats_prior_rule_at_quick():
 
 
 def test_lj55_rule_at_full():
-    ctx = JudgeContextShim("idem/lj55-from-energy", "full", [0, 1, 2])
+    ctx = JudgeContext(claim_id="idem/lj55-from-energy", scale="full", seeds=[0, 1, 2])
 
     def row(d_i, d_p, finite=True):
         return {"seed": 0, "idem": {"distance_w2": d_i, "loss_finite": finite}, "pdem": {"distance_w2": d_p, "loss_finite": d_p is not None}}
