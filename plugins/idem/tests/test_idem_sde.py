@@ -11,11 +11,12 @@ from etude_idem.sde import prior_sample, reverse_sde
 
 def test_oracle_score_integrator_matches_the_target(gmm9, schedule):
     g = torch.Generator().manual_seed(0)
-    x1 = prior_sample(600, 2, schedule, generator=g)
+    x1 = prior_sample(2500, 2, schedule, generator=g)
     x = reverse_sde(lambda y, t: gmm9.noised_score(y, schedule.h(t)), x1, schedule, n_steps=1000, generator=g)
+    # W2 on 600 vs 600 (exact EMD is cubic in n); the TV on all 2500 samples (its sampling noise is ~0.025 at 2500)
     exact = gmm9.sample((600,), generator=torch.Generator().manual_seed(1))
     floor = wasserstein2(exact, gmm9.sample((600,), generator=torch.Generator().manual_seed(2)))
-    assert wasserstein2(x, exact) <= 1.5 * floor
+    assert wasserstein2(x[:600], exact) <= 1.5 * floor
     assert mode_tv(x, gmm9.modes, gmm9.weights, radius=1.0) <= 0.05
 
 
