@@ -129,8 +129,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--official", default=None, help="root of a jarridrb/DEM checkout (folder containing dem/)")
     parser.add_argument("--small", action="store_true", help="B = 64, K = 100, 300 iDEM steps (a quick look)")
+    parser.add_argument("--budget-steps", type=int, default=0, help="iDEM steps of the matched-budget comparison (default 3000, the pilot)")
     args = parser.parse_args()
     b, k, reps, steps = (64, 100, 3, 300) if args.small else (512, 1000, 3, 3000)
+    steps = args.budget_steps or steps
     print("S_K throughput (seconds per call; ratio = speed-up of the fused estimator)")
     for row in bench_sk(b, k, reps, args.official):
         print("  " + ", ".join(f"{key}={val:.4g}" if isinstance(val, float) else f"{key}={val}" for key, val in row.items()))

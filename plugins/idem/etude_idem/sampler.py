@@ -28,7 +28,6 @@ References:
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from typing import Any
 

@@ -1,7 +1,6 @@
 """Shared fixtures of the iDEM tests."""
 
 import pytest
-import torch
 
 
 @pytest.fixture
