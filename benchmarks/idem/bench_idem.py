@@ -110,9 +110,9 @@ def bench_budget(steps: int) -> list[dict]:
     budget = target.energy_calls - c0
     rows.append({"method": "iDEM (pilot)", "energy_calls": budget, "w2": wasserstein2(s.sample(1000, generator=torch.Generator().manual_seed(2)), exact)})
     c0 = target.energy_calls
-    mc = MCScoreSampler(sigma_min=0.01, sigma_max=6.0, num_mc=100, sde_steps=200).fit(target)
+    mc = MCScoreSampler(sigma_min=0.01, sigma_max=6.0, num_mc=100, sde_steps=200, max_norm=70.0).fit(target)
     x = mc.sample(1000, generator=torch.Generator().manual_seed(3))
-    rows.append({"method": "MC-score K=100, 200 steps", "energy_calls": target.energy_calls - c0, "w2": wasserstein2(x, exact)})
+    rows.append({"method": "MC-score K=100, 200 steps, clip 70", "energy_calls": target.energy_calls - c0, "w2": wasserstein2(x, exact)})
     for n_steps in (budget // 1000 // 10, budget // 1000):
         c0 = target.energy_calls
         res = mala(6.0 * torch.randn(1000, 2, generator=torch.Generator().manual_seed(4)), target, n_steps=max(n_steps, 2), burn_in=max(n_steps, 2) - 1, step_size=0.05)

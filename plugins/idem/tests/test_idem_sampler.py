@@ -147,3 +147,19 @@ def test_sampler_errors():
         IDEM(**{**SMOKE, "network": "egnn"}).fit(nine_mode_gmm(), steps=1)
     with pytest.raises(ValueError, match="steps"):
         IDEM(**SMOKE).fit(nine_mode_gmm(), steps=-1)
+
+
+def test_mc_score_sampler_recovers_the_modes_with_clipping():
+    from etude_diffusion_samplers.metrics import modes_covered, wasserstein2
+
+    from etude_idem.sampler import MCScoreSampler
+
+    target = nine_mode_gmm()
+    mc = MCScoreSampler(sigma_min=0.01, sigma_max=6.0, num_mc=32, sde_steps=80).fit(target)
+    before = target.energy_calls
+    x = mc.sample(200, generator=torch.Generator().manual_seed(3))
+    assert target.energy_calls - before == 200 * 32 * 80
+    exact = target.sample((200,), generator=torch.Generator().manual_seed(1))
+    floor = wasserstein2(exact, target.sample((200,), generator=torch.Generator().manual_seed(2)))
+    assert modes_covered(x, target.modes, radius=1.0) == 9
+    assert wasserstein2(x, exact) < 1.6 * floor
