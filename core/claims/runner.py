@@ -10,6 +10,7 @@ import traceback
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from etude.data.errors import DataNotFoundError
 from etude.registry import SCALES, ClaimSpec, get_registry
 from etude.runtime.atomic import atomic_write_text
 
@@ -82,6 +83,9 @@ def run_claim(
         result.holds = outcome.holds
         result.metrics = dict(jsonable(dict(outcome.metrics)))
         result.notes = outcome.notes
+    except DataNotFoundError as exc:  # a full-scale claim on a machine without the dataset files
+        result.status = "not-run"
+        result.notes = f"not run: data not found. {exc}"
     except Exception as exc:  # noqa: BLE001 - one failing claim must not stop the run
         result.status = "error"
         result.error = f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=-3)}"
