@@ -377,6 +377,11 @@ PDEMConfig = _with_defaults(DEMSamplerConfig, "PDEMConfig", x0_source="prior")
 class IDEM(DEMSampler):
     """iDEM: :class:`DEMSampler` with ``x0_source="buffer"`` (the paper's method).
 
+    Inner loop: Adam steps on ``lambda(t) mean_d (clip(S_K(x_t, t)) - s_theta(x_t, t))^2`` with
+    ``x_t = x_0 + sigma_t eps`` and ``x_0`` drawn from the replay buffer; outer loop: every
+    ``refresh_every`` steps, reverse-SDE samples of the current ``s_theta`` (with their energies) enter
+    the FIFO buffer. The buffer only decides where S_K is regressed; S_K itself never depends on it.
+
     References:
         T. Akhound-Sadegh et al., ICML 2024, arXiv:2402.06121 (Alg. 1).
 
@@ -393,6 +398,9 @@ class IDEM(DEMSampler):
 
 class PDEM(DEMSampler):
     """pDEM: :class:`DEMSampler` with ``x0_source="prior"``: S_K regressed at prior samples, no buffer.
+
+    The same loss as iDEM, ``lambda(t) mean_d (clip(S_K(x_t, t)) - s_theta(x_t, t))^2``, at
+    ``x_t = x_0 + sigma_t eps`` with ``x_0 ~ N(0, h(1) I)`` (mean-free for particles).
 
     References:
         T. Akhound-Sadegh et al., ICML 2024, arXiv:2402.06121 (Table 2, pDEM rows).
