@@ -35,8 +35,16 @@ def cmd_plugins(args: argparse.Namespace) -> int:
     if args.json:
         _print_json(records)
         return EXIT_OK
-    rows = [[p["name"], p["distribution"] or "-", p["version"] or "-", p["status"], p["error"] or ""] for p in records]
+    rows = [
+        [p["name"], p["distribution"] or "-", p["version"] or "-", p["status"], p["error"] or ""]
+        for p in records
+    ]
     print(_table(rows, ["plugin", "distribution", "version", "status", "error"]))
+    conflicts = [(p["name"], c) for p in records for c in p.get("conflicts") or ()]
+    if conflicts:
+        print("\nname conflicts (the short name is ambiguous; use the qualified plugin:name):")
+        for name, text in conflicts:
+            print(f"  {name}: {text}")
     return EXIT_OK
 
 
