@@ -123,10 +123,13 @@ class Registry:
                     f"each register it. Use the qualified name, {choices}, or uninstall (or disable with "
                     "ETUDE_DISABLE_PLUGINS) the one you do not want."
                 )
-        names = sorted({n for (k, _p, n) in self._components if k == kind})
-        names += sorted(s.qualname for (k, _p, _n), s in self._components.items() if k == kind)
+        specs = [s for (k, _p, _n), s in self._components.items() if k == kind]
+        shorts = [s.name for s in specs]
+        names = sorted(
+            s.qualname if sep or shorts.count(s.name) > 1 else s.name for s in specs
+        )
         message = f"No {kind} named {name!r}.{did_you_mean(name, names)}"
-        if not names:
+        if not specs:
             message += f" No {kind} component is installed."
         message += install_hint(kind, short or name)
         raise ComponentNotFoundError(message + " " + self._plugins_summary())
