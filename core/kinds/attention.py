@@ -20,7 +20,10 @@ class AttentionMechanism(Component, nn.Module, abc.ABC):
           query), ``value=None`` means value = key.
         - ``mask``: optional bool tensor broadcastable to (B, Tq, Tk) or
           (B, H, Tq, Tk); **True = may attend** (the SDPA convention).
-          A query row with no True entry outputs zeros, never NaN.
+          A query row with no True entry (in every head, for a 4-D mask)
+          outputs exactly zeros, never NaN and never the output projection's
+          bias: :meth:`forward` enforces this for every mechanism. Its
+          weights are 0.
         - Returns ``(output, weights)``: ``output`` (B, Tq, E) in the query's dtype
           and device; ``weights`` is None unless ``need_weights=True``, then a
           tensor or a dict of tensors the subclass documents.
@@ -47,13 +50,24 @@ class AttentionMechanism(Component, nn.Module, abc.ABC):
         key = query if key is None else key
         value = key if value is None else value
         check_attention_inputs(query, key, value, mask, self.embed_dim, type(self).__name__)
-        return self.attend(query, key, value, mask=mask, need_weights=need_weights)
+        out, weights = self.attend(query, key, value, mask=mask, need_weights=need_weights)
+        return zero_fully_masked_queries(out, mask), weights
 
     @abc.abstractmethod
     def attend(
         self, query: Tensor, key: Tensor, value: Tensor, *, mask: Tensor | None, need_weights: bool
     ) -> tuple[Tensor, Any]:
         """Validated inputs in, ``(output, weights-or-None)`` out."""
+
+
+def zero_fully_masked_queries(out: Tensor, mask: Tensor | None) -> Tensor:
+    """``out`` (B, Tq, E) with the rows of queries that may attend to nothing set to 0 (the contract)."""
+    if mask is None:
+        return out
+    empty = ~mask.any(dim=-1)  # (.., Tq) or (B, H, Tq)
+    if mask.dim() == 4:
+        empty = empty.all(dim=1)
+    return out.masked_fill(empty.unsqueeze(-1), 0.0)
 
 
 def check_attention_inputs(

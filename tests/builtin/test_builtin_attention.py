@@ -58,3 +58,18 @@ def test_cuda_matches_cpu():
     attn = MultiHeadAttention(embed_dim=16, num_heads=4).eval()
     x = torch.randn(2, 9, 16)
     torch.testing.assert_close(attn.cuda()(x.cuda())[0].cpu(), attn.cpu()(x)[0], atol=1e-5, rtol=1e-4)
+
+
+def test_query_masked_in_every_head_outputs_zeros_and_partly_masked_does_not():
+    """Issue 14, item 15: the contract (zeros) holds for 4-D per-head masks too, not out_proj.bias."""
+    import etude
+
+    attn = etude.create("attention", "multihead", embed_dim=8, num_heads=2).double()
+    torch.nn.init.constant_(attn.out_proj.bias, 0.5)
+    x = torch.randn(2, 4, 8, dtype=torch.float64)
+    mask = torch.ones(2, 2, 4, 4, dtype=torch.bool)
+    mask[:, :, 0] = False  # query 0: nothing in any head
+    mask[:, 0, 1] = False  # query 1: nothing in head 0 only
+    out, _ = attn(x, mask=mask)
+    assert torch.equal(out[:, 0], torch.zeros_like(out[:, 0]))
+    assert out[:, 1].abs().sum() > 0 and torch.isfinite(out).all()
