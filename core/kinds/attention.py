@@ -50,6 +50,7 @@ class AttentionMechanism(Component, nn.Module, abc.ABC):
         key = query if key is None else key
         value = key if value is None else value
         check_attention_inputs(query, key, value, mask, self.embed_dim, type(self).__name__)
+        check_matches_parameters(self, (("query", query), ("key", key), ("value", value), ("mask", mask)))
         out, weights = self.attend(query, key, value, mask=mask, need_weights=need_weights)
         return zero_fully_masked_queries(out, mask), weights
 
@@ -58,6 +59,41 @@ class AttentionMechanism(Component, nn.Module, abc.ABC):
         self, query: Tensor, key: Tensor, value: Tensor, *, mask: Tensor | None, need_weights: bool
     ) -> tuple[Tensor, Any]:
         """Validated inputs in, ``(output, weights-or-None)`` out."""
+
+
+def check_matches_parameters(module: nn.Module, tensors: Any) -> None:
+    """A clear error when inputs and the module's parameters differ in floating dtype or device.
+
+    Every floating dtype (float32, float64, float16, bfloat16) and device
+    (cpu, cuda, meta) is supported once module and inputs agree: cast the
+    module with ``.to(dtype)`` / ``.to(device)``. Without this check torch
+    raises "mat1 and mat2 must have the same dtype" from inside a projection.
+    """
+    param = next(module.parameters(), None)
+    if param is None:
+        return
+    name = type(module).__name__
+    for label, t in tensors:
+        if t is None:
+            continue
+        if t.device != param.device:
+            raise ValueError(
+                f"{name}: {label} is on {t.device} but the module's parameters are on {param.device}; "
+                f"move one of them (module.to({str(t.device)!r}) or {label}.to({str(param.device)!r}))"
+            )
+        if t.is_floating_point() and t.dtype != param.dtype and not _autocast(t.device.type):
+            raise TypeError(
+                f"{name}: {label} is {t.dtype} but the module's parameters are {param.dtype}; cast the module "
+                f"with .to({t.dtype}) or the input with .to({param.dtype}) (float32, float64, float16 and "
+                "bfloat16 are all supported when they agree)"
+            )
+
+
+def _autocast(device_type: str) -> bool:
+    try:
+        return bool(torch.is_autocast_enabled(device_type))
+    except (TypeError, RuntimeError):  # older torch or a device type autocast does not know
+        return False
 
 
 def zero_fully_masked_queries(out: Tensor, mask: Tensor | None) -> Tensor:
