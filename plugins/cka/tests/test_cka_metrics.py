@@ -68,14 +68,20 @@ IDS = ["linear", "linear-feature", "linear-gram", "rbf", "rbf-0.4", "debiased", 
 # -- conformance suites (one per registered similarity) ------------------------------------------
 class TestLinearCKAConformance(SimilarityConformance):
     component = ("similarity", "linear-cka")
+    value_range = (0.0, 1.0)
+    identity_is_one = orthogonal_invariant = isotropic_scale_invariant = True
 
 
 class TestRBFCKAConformance(SimilarityConformance):
     component = ("similarity", "rbf-cka")
+    value_range = (0.0, 1.0)
+    identity_is_one = orthogonal_invariant = isotropic_scale_invariant = True
 
 
 class TestDebiasedCKAConformance(SimilarityConformance):
     component = ("similarity", "debiased-cka")
+    value_range = (-1.0, 1.0)  # the unbiased HSIC may be slightly negative
+    identity_is_one = orthogonal_invariant = isotropic_scale_invariant = True
 
 
 # -- agreement with the NumPy reference ------------------------------------------------------------
