@@ -49,7 +49,8 @@ def check_loadable(value: Any, where: str = "checkpoint") -> None:
     """Raise :class:`CheckpointError` unless ``torch.load(weights_only=True)`` can load ``value``.
 
     Allowed: tensors, numbers, strings, bytes, None, dtypes, devices, and
-    dicts / lists / tuples of these (dict keys: str, int or float).
+    dicts (also OrderedDict and Counter, which a weights_only load accepts) / lists / tuples of these
+    (dict keys: str, int or float).
     """
     if isinstance(value, torch.Tensor):
         if type(value) not in (torch.Tensor, torch.nn.Parameter):
@@ -61,7 +62,7 @@ def check_loadable(value: Any, where: str = "checkpoint") -> None:
     if isinstance(value, _PLAIN):
         return
     if isinstance(value, Mapping):
-        if type(value) not in (dict, collections.OrderedDict):
+        if type(value) not in (dict, collections.OrderedDict, collections.Counter):
             raise CheckpointError(f"{where} is a {type(value).__name__}; store a plain dict instead")
         for key, item in value.items():
             if not isinstance(key, (str, int, float)):

@@ -76,7 +76,7 @@ def test_failure_while_committing_rolls_back_everything(etude_registry, monkeypa
         registry.add("neuron", "relu", gadget)
 
     def register_claims(registry):
-        registry.add_claim("half/one", "m:f", statement="s", source="T")
+        registry.add_claim("half/one", run="m:f", judge="m:g", statement="s", source="T")
 
     etude_registry.add_plugin(_adds(("neuron", "relu", gadget)), "builtin")
     from etude.registry import Registry

@@ -92,14 +92,14 @@ def test_a_flipped_byte_in_tensor_data_is_detected(tmp_path):
 def test_loading_into_a_component_with_a_different_config_names_the_fields(tmp_path):
     import etude
 
-    relu = etude.create("model", "mlp", in_features=4, num_classes=2, hidden=(8,), activation="relu")
-    tanh = etude.create("model", "mlp", in_features=4, num_classes=2, hidden=(8,), activation="tanh")
+    relu = etude.create("model", "mlp", in_features=4, out_features=2, hidden=(8,), activation="relu")
+    tanh = etude.create("model", "mlp", in_features=4, out_features=2, hidden=(8,), activation="tanh")
     path = save_checkpoint(tmp_path / "mlp.pt", relu)
     with pytest.raises(CheckpointError, match=r"activation: checkpoint 'relu', expected 'tanh'"):
         load_checkpoint(path, into=tanh)
     load_checkpoint(path, into=tanh, allow_config_mismatch=True)  # asked for: loads
     torch.testing.assert_close(tanh.state_dict(), relu.state_dict())
-    same = etude.create("model", "mlp", in_features=4, num_classes=2, hidden=(8,), activation="relu")
+    same = etude.create("model", "mlp", in_features=4, out_features=2, hidden=(8,), activation="relu")
     load_checkpoint(path, into=same)
     torch.testing.assert_close(same.state_dict(), relu.state_dict())
     with pytest.raises(CheckpointError, match="activation"):
