@@ -83,3 +83,12 @@ def test_bad_arguments_are_named():
     with pytest.raises(ValueError, match="inputs"):
         perturbation_spectrum(net, 0.1, 4, inputs=X[:, 0], frequencies=K)
     assert math.isfinite(float(perturbation_spectrum(net, 0.1, 2, inputs=X, frequencies=K).retention.sum()))
+
+
+@pytest.mark.gpu
+def test_cuda_matches_cpu():
+    net = _net(4)
+    kwargs = dict(frequencies=K, noise="relative")
+    cpu = perturbation_spectrum(net, 0.1, 16, inputs=X, generator=torch.Generator().manual_seed(0), **kwargs)
+    gpu = perturbation_spectrum(net.cuda(), 0.1, 16, inputs=X.cuda(), generator=torch.Generator().manual_seed(0), **kwargs)
+    torch.testing.assert_close(gpu.retention_draws, cpu.retention_draws, atol=1e-6, rtol=0)
