@@ -107,6 +107,13 @@ def fourier_envelope(model: Callable[[Tensor], Tensor] | torch.nn.Module, n_grid
         >>> env.magnitudes.shape, env.slope() < -1.5
         (torch.Size([513]), True)
     """
+    t, out = grid_values(model, n_grid, dtype=dtype, device=device)
+    return envelope_from_values(t, out, detrend=detrend)
+
+
+def grid_values(model: Callable[[Tensor], Tensor] | torch.nn.Module, n_grid: int = 4096, *,
+                dtype: torch.dtype = torch.float64, device: str | torch.device | None = None) -> tuple[Tensor, Tensor]:
+    """``(t, f(t))`` on ``t = j / n_grid``, ``j = 0 .. n_grid`` (the last point is t = 1), float64, for :func:`envelope_from_values`."""
     if int(n_grid) != n_grid or n_grid < 16:
         raise ValueError(f"n_grid must be an integer >= 16, got {n_grid!r}")
     n_grid = int(n_grid)
@@ -117,7 +124,7 @@ def fourier_envelope(model: Callable[[Tensor], Tensor] | torch.nn.Module, n_grid
             device = first.device if first is not None else "cpu"
         fn = copy.deepcopy(model).to(device=device, dtype=dtype).eval()
     device = torch.device(device or "cpu")
-    t = torch.arange(n_grid + 1, dtype=dtype, device=device) / n_grid  # the last point is t = 1
+    t = torch.arange(n_grid + 1, dtype=dtype, device=device) / n_grid
     with torch.no_grad():
         out = fn(t[:, None])
     out = torch.as_tensor(out).reshape(-1).to(torch.float64)
@@ -125,11 +132,17 @@ def fourier_envelope(model: Callable[[Tensor], Tensor] | torch.nn.Module, n_grid
         raise ValueError(f"model must map (n, 1) inputs to n outputs, got {out.numel()} outputs for n = {n_grid + 1}")
     if not torch.isfinite(out).all():
         raise ValueError("model output has NaN or inf on the grid; the envelope is undefined")
-    values = out[:-1]
+    return t.to(torch.float64), out
+
+
+def envelope_from_values(t: Tensor, values: Tensor, *, detrend: bool = True) -> FourierEnvelope:
+    """The :class:`FourierEnvelope` of samples ``values`` at ``t = j / n``, ``j = 0 .. n`` (n + 1 points, the last at t = 1)."""
+    n_grid = values.numel() - 1
+    f = values[:-1]
     if detrend:
-        values = values - (out[-1] - out[0]) * t[:-1].to(torch.float64)
-    return FourierEnvelope(frequencies=torch.arange(n_grid // 2 + 1, device=values.device),
-                           magnitudes=spectrum(values), detrended=detrend)
+        f = f - (values[-1] - values[0]) * t[:-1]
+    return FourierEnvelope(frequencies=torch.arange(n_grid // 2 + 1, device=f.device), magnitudes=spectrum(f),
+                           detrended=detrend)
 
 
 def octave_maxima(frequencies: Tensor, magnitudes: Tensor, *, k_min: int = 8,
