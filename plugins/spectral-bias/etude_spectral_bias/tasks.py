@@ -184,7 +184,7 @@ class FlowerManifold(SumOfSinusoids):
         N. Rahaman et al., "On the Spectral Bias of Neural Networks", ICML 2019, arXiv:1806.08734.
 
     Examples:
-        >>> s = FlowerManifold(petals=4).split("train")
+        >>> s = FlowerManifold(petals=5).split("train")
         >>> tuple(s.inputs.shape), round(float(s.inputs.norm(dim=1).max()), 3)
         ((200, 2), 1.5)
     """
