@@ -7,7 +7,7 @@ import torch
 
 import etude
 from etude.claims import JudgeContext, run_claim
-from etude_spectral_bias import SumOfSinusoids, claims, fit
+from etude_spectral_bias import SpectrumTracker, SumOfSinusoids, claims, fit, supervised_procedure
 
 CLAIMS = ["spectral-bias/low-frequencies-first", "spectral-bias/fourier-decay",
           "spectral-bias/manifold-helps-high-frequencies", "spectral-bias/low-frequencies-robust"]
@@ -28,6 +28,15 @@ def test_fit_learns_the_lowest_frequency_first():
     # the tracker's last record is the trained network's spectrum on the grid
     f = net(task.split("train").inputs)[:, 0].detach().double()
     torch.testing.assert_close(tracker.magnitudes[-1], 2 * torch.fft.rfft(f).abs()[[2, 20]] / 200, atol=1e-6, rtol=0)
+
+
+def test_tracker_reads_the_core_sine_regression_task():
+    # any regression task whose train split is a grid in order and whose info names frequencies / amplitudes
+    task = etude.create("task", "sine-regression", frequencies=(2, 20), amplitudes=(1.0, 0.5), seed=0)
+    tracker = SpectrumTracker(every=50)
+    supervised_procedure(width=32, depth=2, lr=3e-3, iterations=100).run(task, seed=0, callbacks=[tracker])
+    assert tracker.frequencies == [2, 20] and tracker.amplitudes == [1.0, 0.5]
+    assert tracker.iterations == [0, 50, 100] and tracker.magnitudes.shape == (3, 2)
 
 
 @pytest.mark.parametrize("claim_id", CLAIMS)
