@@ -398,7 +398,7 @@ def low_frequencies_robust_judge(ctx: Any, runs: list[dict[str, Any]]) -> Outcom
     return Outcome(holds=holds, metrics=metrics, notes=(
         "Coherent retention Re(F_d(k) F_0(k)*)/|F_0(k)|^2, mean over draws; relative noise std = delta x RMS(tensor). "
         "Rule: at the delta with mean retention in [0.3, 0.9], mean Spearman(k, retention) <= -0.5 with its 95% "
-        "interval below 0; fails if the interval is above 0. Expected inconclusive at quick (3 seeds)."))
+        "interval below 0; fails if the interval is above 0. The issue expected inconclusive at quick (3 seeds)."))
 
 
 def _plot_retention(ctx: Any, k: list[int], metrics: dict[str, Any]) -> None:

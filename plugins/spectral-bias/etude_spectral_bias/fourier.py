@@ -1,6 +1,6 @@
 """Single-sided Fourier amplitudes and the Fourier envelope of a 1-D network.
 
-Conventions (Rahaman et al. 2019, Sec. 3; ``ICML_SpectralBias.ipynb``): for
+Conventions (Rahaman et al. 2019; ``ICML_SpectralBias.ipynb``): for
 ``f`` sampled at ``t_j = j / N``, the single-sided amplitude at integer
 frequency ``1 <= k < N / 2`` is ``2 |F[k]| / N`` with ``F = rfft(f)``, so a
 sinusoid ``A sin(2 pi k t + phi)`` reads exactly ``A`` at bin k and 0 at
@@ -8,7 +8,7 @@ every other bin. (At k = 0 the same formula gives twice the mean.)
 
 The envelope: a ReLU network on [0, 1] is continuous and piecewise linear,
 so its Fourier coefficients decay like k^-2 (each kink contributes
-``O(k^-2)``; Rahaman et al., v1 Theorem 1 for d = 1). The DFT on [0, 1)
+``O(k^-2)``; the Fourier analysis of Rahaman et al., v1, for d = 1). The DFT on [0, 1)
 treats f as periodic, and the jump ``f(1) - f(0)`` of that periodic
 extension alone contributes ``O(k^-1)`` whatever the network.
 :func:`fourier_envelope` therefore subtracts the endpoint ramp

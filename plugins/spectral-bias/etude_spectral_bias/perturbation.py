@@ -1,6 +1,6 @@
 """How much of each frequency of a trained network survives random parameter noise.
 
-Rahaman et al. (2019, Sec. 5) perturb a trained network's parameters
+Rahaman et al. (2019; ``ICML_Robustness.ipynb``) perturb a trained network's parameters
 ``theta -> theta + eps`` and compare the spectrum of the perturbed function
 with the unperturbed one, frequency by frequency. For the Fourier
 coefficients ``F_delta(k)`` of the perturbed prediction on the grid and

@@ -49,7 +49,7 @@ def register_claims(registry):
             "itself as a frequency-dependent learning speed\": fitting a sum of sinusoids by gradient descent, the "
             "lower-frequency components reach half their amplitude earlier."
         ),
-        source="Abstract (ICML 2019); Section 3, Figure 1 (ICML_SpectralBias.ipynb)",
+        source="Abstract (ICML 2019); Figure 1, the sum-of-sinusoids experiment (ICML_SpectralBias.ipynb)",
         paper={"spearman_k_learning_time": "positive (qualitative: the heat-map fills from low to high k)"},
         scales=("smoke", "quick", "full"),
         seeds=_SEEDS,
@@ -63,7 +63,7 @@ def register_claims(registry):
             "fast as O(k^-2) for one-dimensional inputs, with width helping polynomially and depth exponentially "
             "in representing higher frequencies."
         ),
-        source="arXiv:1806.08734 v1, abstract and Theorem 1 (Section 2)",
+        source="arXiv:1806.08734 v1, abstract and its Fourier analysis of ReLU networks",
         paper={"decay_exponent_d1": -2.0},
         scales=("smoke", "quick", "full"),
         seeds=_SEEDS,
@@ -76,7 +76,7 @@ def register_claims(registry):
             "\"learning higher frequencies gets easier with increasing manifold complexity\": a target "
             "oscillating in the curve parameter z is learned faster when the curve in R^2 has more petals."
         ),
-        source="Abstract (ICML 2019); Section 4, Figures 5-6 (ICML_Manifolds.ipynb)",
+        source="Abstract (ICML 2019); the manifold experiments (ICML_Manifolds.ipynb)",
         paper={"learning_time_trend_with_petals": "decreasing (qualitative)"},
         scales=("smoke", "quick", "full"),
         seeds=_SEEDS,
@@ -90,7 +90,7 @@ def register_claims(registry):
             "perturbations: after fitting a sum of sinusoids, Gaussian noise on the parameters destroys the "
             "high-frequency components first (v1: high-frequency functions occupy a smaller volume of parameter space)."
         ),
-        source="Abstract (ICML 2019); Section 5, Figure 4 (ICML_Robustness.ipynb)",
+        source="Published version, robustness experiment (ICML_Robustness.ipynb); v1 abstract (parameter-space volume)",
         paper={"spearman_k_retention": "negative (qualitative)"},
         scales=("smoke", "quick", "full"),
         seeds=_SEEDS,

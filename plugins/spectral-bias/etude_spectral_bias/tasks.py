@@ -1,7 +1,7 @@
 """The paper's regression targets: a sum of sinusoids on [0, 1) and the same target on a flower-shaped curve.
 
-Both tasks share one target (Rahaman et al. 2019, Sec. 3, Eq. 4 of the
-published version):
+Both tasks share one target (Rahaman et al. 2019, the
+experiment of Fig. 1 and ``ICML_SpectralBias.ipynb``):
 
     lambda(z) = sum_i A_i sin(2 pi k_i z + 2 pi phi_i),   phi_i ~ U(0, 1) from the seed,
 
@@ -174,7 +174,7 @@ def flower_curve(z: torch.Tensor, petals: int, petal_depth: float = 0.5) -> torc
 class FlowerManifold(SumOfSinusoids):
     """The sum-of-sinusoids target in z, observed through a closed curve ``gamma_L(z)`` with L petals in R^2.
 
-    The paper's manifold experiment (Sec. 4, ``ICML_Manifolds.ipynb``): the
+    The paper's manifold experiment (``ICML_Manifolds.ipynb``): the
     network sees only the 2-D points ``gamma_L(z_j)``, the target is
     ``lambda(z_j)``. More petals make the curve longer and more curved, so a
     function oscillating fast in z can vary slowly in R^2, and high
