@@ -24,7 +24,8 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from ._callback import Callback
+from etude.data import Callback
+
 from .fourier import _frequency_index
 
 
