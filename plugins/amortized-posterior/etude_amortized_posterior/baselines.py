@@ -159,6 +159,7 @@ class MeanFieldVIConfig:
     lr: float = field(default=0.02, validator=positive, doc="Adam learning rate")
     particles: int = field(default=8, validator=positive, doc="ELBO particles (vectorised)")
     init_scale: float = field(default=0.1, validator=positive, doc="AutoNormal initial scale")
+    lr_decay: float = field(default=1.0, validator=positive, doc="total learning-rate decay over the run (ClippedAdam lrd)")
     seed: int = field(default=0, doc="seed")
 
 
@@ -190,9 +191,11 @@ class MeanFieldVI(_PerDataset):
             torch.manual_seed(c.seed)
             pyro.clear_param_store()
             guide = AutoNormal(program, init_scale=c.init_scale)
-            svi = SVI(program, guide, pyro.optim.Adam({"lr": c.lr}),
+            n_steps = c.steps if steps is None else int(steps)
+            optim = pyro.optim.ClippedAdam({"lr": c.lr, "lrd": c.lr_decay ** (1.0 / max(1, n_steps))})
+            svi = SVI(program, guide, optim,
                       loss=Trace_ELBO(num_particles=c.particles, vectorize_particles=True, max_plate_nesting=2))
-            for _ in range(c.steps if steps is None else int(steps)):
+            for _ in range(n_steps):
                 svi.step()
             loc, scale = guide._get_loc_and_scale("theta")
         self.seconds = time.perf_counter() - start

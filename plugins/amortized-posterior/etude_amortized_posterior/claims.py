@@ -226,8 +226,11 @@ def conjugate_posterior_judge(ctx, runs: list[dict]) -> Outcome:
 def amortized_vs_per_dataset_run(ctx) -> dict:
     """One seed of E3 (quick) / Table 1 LR 100D, NLR 25D rows (full).
 
-    Quick: Bayesian LR d = 3 (noise variance 0.25, n ~ U{16..64}); amortised reverse KL (DeepSets
-    width 64 + Gaussian, Adam 1e-3, 64 x 1000 steps); on 8 test datasets x 64 queries the
+    Quick: Bayesian LR d = 3 (noise variance 0.25, n ~ U{16..64}); amortised reverse KL with the
+    paper's recommended encoder at a CPU size (Transformer, width 32, 4 heads, 2 layers, [CLS]) and a
+    Gaussian head, Adam 1e-3, 64 x 1000 steps. (Chosen before the first verdict: a diagnostic run
+    showed DeepSets of width 64 reaching only 0.66 / 0.45 predictive L2 after 1000 / 3000 steps
+    against the exact posterior's 0.33.) On 8 test datasets x 64 queries the
     predictive L2 (25 posterior samples) of it, NUTS (200 warm-up + 200 samples), mean-field VI
     (AutoNormal, 1000 steps), MAP (1000 Adam steps) and the exact posterior, with seconds per posterior.
     Full: LR 100D and NLR 25D (Transformer, paper schedule), adding HMC-like Langevin (MALA) rows.
@@ -238,8 +241,9 @@ def amortized_vs_per_dataset_run(ctx) -> dict:
     out: dict[str, Any] = {}
     if ctx.scale in ("smoke", "quick"):
         grid = [("lr-3d", BayesLinearRegression(dim=3, n_min=16, n_max=64, n_query=64))]
-        width = ctx.pick(smoke=16, quick=64, full=64)
-        train = {"encoder": "deepsets", "encoder_options": {"hidden": width, "out_features": width},
+        width = ctx.pick(smoke=16, quick=32, full=32)
+        train = {"encoder": "transformer",
+                 "encoder_options": {"hidden": width, "num_heads": 4, "layers": 2, "out_features": width},
                  "lr": 1e-3, "batch_size": 64, "steps": ctx.pick(smoke=20, quick=1000, full=1000)}
         mcmc = ctx.pick(smoke=20, quick=200, full=200)
         opt_steps = ctx.pick(smoke=20, quick=1000, full=1000)

@@ -80,11 +80,12 @@ class BayesModel:
         raise NotImplementedError
 
     def model(self, x: Tensor, y: Tensor | None = None, mask: Tensor | None = None,
-              feature_mask: Tensor | None = None, kl_weight: float = 1.0) -> Tensor:
+              feature_mask: Tensor | None = None, kl_weight: float = 1.0, observe: bool = True) -> Tensor:
         """The Pyro program. ``x`` (D, N, dx); ``y`` (D, N) or None (then sampled); ``mask`` (D, N) bool.
 
         For unsupervised models ``x`` holds the observations and ``y`` is
-        ignored; pass ``observe=False`` semantics by calling :meth:`simulate`.
+        ignored; ``observe=False`` samples them instead (only ``x``'s shape is
+        used), which is how :meth:`simulate` draws GM / GMM datasets.
         ``kl_weight`` scales the theta site (the KL warm-up of the reference
         code, applied to both log p(theta) and, in the guide, log q(theta)).
         """
@@ -96,7 +97,7 @@ class BayesModel:
                 theta = pyro.sample("theta", self.prior(x))
             with pyro.plate("data", n, dim=-1):
                 lik = self._likelihood(theta.squeeze(-2), x, feature_mask)
-                obs = y if self.supervised else x
+                obs = (y if self.supervised else x) if observe else None
                 pyro.sample("obs", lik.mask(mask), obs=obs)
         return theta.squeeze(-2)
 
@@ -135,7 +136,7 @@ class BayesModel:
         seed = int(torch.randint(0, 2**62, (), generator=gen))
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
-            trace = poutine.trace(self.model).get_trace(x, None, full_mask, feature_mask)
+            trace = poutine.trace(self.model).get_trace(x, None, full_mask, feature_mask, observe=False)
         theta = trace.nodes["theta"]["value"].squeeze(-2)
         obs = trace.nodes["obs"]["value"]
         if self.supervised:

@@ -220,10 +220,12 @@ class GPDatasets(Task):
         lengths = torch.randint(c.n_min, c.n_max + 1, (d,), generator=generator)
         mask = torch.arange(c.n_max)[None, :] < lengths[:, None]
         x = torch.randn(d, total, c.dim, generator=generator)
-        sq = torch.cdist(x, x).square()
-        k = c.variance * torch.exp(-0.5 * sq / c.lengthscale**2) + 1e-6 * torch.eye(total)
-        chol = torch.linalg.cholesky(k.double()).to(x.dtype)
-        f = (chol @ torch.randn(d, total, 1, generator=generator)).squeeze(-1)
+        xd = x.double()
+        sq = (xd.unsqueeze(-2) - xd.unsqueeze(-3)).square().sum(-1)
+        k = c.variance * torch.exp(-0.5 * sq / c.lengthscale**2)
+        k = k + 1e-6 * c.variance * torch.eye(total, dtype=torch.float64)
+        chol = torch.linalg.cholesky(k)
+        f = (chol @ torch.randn(d, total, 1, generator=generator, dtype=torch.float64)).squeeze(-1).to(x.dtype)
         y = f + math.sqrt(c.noise_variance) * torch.randn(d, total, generator=generator)
         m = mask.to(x.dtype)
         return {"theta": None, "x": x[:, : c.n_max] * m[..., None], "y": y[:, : c.n_max] * m, "mask": mask,
