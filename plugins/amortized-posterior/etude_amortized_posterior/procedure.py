@@ -89,7 +89,6 @@ class AmortizedInference(Procedure):
         data = {"x": te.inputs, "y": y, "mask": te.info["mask"], **{k: te.info.get(k) for k in ("x_query", "y_query")}}
         q = est.estimate(data["x"], y, data["mask"])
         metrics = evaluate(task.model, q, data, num_samples=c.num_samples)
-        metrics["train_seconds"] = seconds
         if te.info.get("theta") is not None:
             try:
                 exact = task.model.exact_posterior(data["x"], y, data["mask"])
@@ -105,4 +104,5 @@ class AmortizedInference(Procedure):
             nuts.fit(data["x"][:k], None if y is None else y[:k], data["mask"][:k])
             sub = est.estimate(data["x"][:k], None if y is None else y[:k], data["mask"][:k])
             metrics["w2_to_nuts"] = float(wasserstein2(sub.sample((c.nuts_samples,)), nuts.samples).mean())
-        return ProcedureResult(metrics=metrics, history={"loss": list(est.history)}, models={"estimator": est})
+        return ProcedureResult(metrics=metrics, history={"loss": list(est.history)}, models={"estimator": est},
+                               info={"train_seconds": seconds})

@@ -12,9 +12,9 @@ from etude_amortized_posterior.tasks import BayesGaussianMean, BayesLinearRegres
 def trained_gm():
     torch.manual_seed(0)
     task = BayesGaussianMean(dim=1, n_min=8, n_max=64, n_query=0)
-    est = AmortizedPosterior(task_instance=task, encoder="deepsets", encoder_options={"hidden": 32, "out_features": 32},
-                             objective="forward-kl", lr=3e-3, batch_size=128, seed=0)
-    return est.fit(steps=400)
+    est = AmortizedPosterior(task_instance=task, encoder="deepsets", encoder_options={"hidden": 16, "out_features": 16},
+                             objective="reverse-kl", kl="analytic", particles=8, lr=1e-2, batch_size=64, seed=0)
+    return est.fit(steps=600)
 
 
 def test_trained_gm_variance_falls_with_n_as_one_over_n_plus_one(trained_gm):
