@@ -121,7 +121,7 @@ class AmortizedPosterior(Estimator, nn.Module):
             return 0.5 * (forward_kl(self.guide, data) + rev)
         return rev
 
-    def _batches(self, data: tuple) -> Any:
+    def _batches(self, data: tuple, theta: Tensor | None = None) -> Any:
         c = self.config
         sup = self.model.supervised
         if not sup and len(data) == 2:  # (x, mask)
@@ -130,7 +130,9 @@ class AmortizedPosterior(Estimator, nn.Module):
         else:
             x, y, mask = (tuple(data) + (None, None))[:3]
         x, y, mask = check_dataset(x, y, mask, supervised=sup, owner="AmortizedPosterior.fit")
-        if c.objective != "reverse-kl":
+        if theta is not None and (theta.dim() != 2 or theta.shape[0] != x.shape[0]):
+            raise ValueError(f"AmortizedPosterior.fit: theta must have shape (D, P) with D = {x.shape[0]}, got {tuple(theta.shape)}")
+        if c.objective != "reverse-kl" and theta is None:
             raise ValueError(
                 f"AmortizedPosterior.fit: objective={c.objective!r} needs the true theta of each dataset, which "
                 "given (real or switched) datasets do not have; train on them with objective='reverse-kl', or call "
@@ -142,16 +144,21 @@ class AmortizedPosterior(Estimator, nn.Module):
         def draw() -> dict[str, Tensor]:
             idx = torch.randint(0, n, (min(c.batch_size, n),), generator=self.generator)
             return {"x": x[idx].to(dev), "y": None if y is None else y[idx].to(dev), "mask": mask[idx].to(dev),
-                    "theta": None}
+                    "theta": None if theta is None else theta[idx].to(dev)}
 
         return draw
 
-    def fit(self, *data: Any, steps: int | None = None, progress: bool = False, **kwargs: Any) -> AmortizedPosterior:
-        """Train: on simulations of the task's model (no data), or reverse KL on given datasets ``(x, y, mask)``."""
+    def fit(self, *data: Any, steps: int | None = None, progress: bool = False, theta: Tensor | None = None,
+            **kwargs: Any) -> AmortizedPosterior:
+        """Train on simulations of the task's model (no data), or on given datasets ``(x, y, mask)``.
+
+        Given datasets train reverse KL; forward KL and mixed need their true
+        parameters too (``theta=`` (D, P), a fixed pool of simulated pairs).
+        """
         c = self.config
         steps = c.steps if steps is None else int(steps)
         if data:
-            draw = self._batches(data)
+            draw = self._batches(data, theta)
         else:
             dev = self._device()
 
