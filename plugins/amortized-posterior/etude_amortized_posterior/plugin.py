@@ -73,7 +73,8 @@ def register_components(registry):
 def register_claims(registry):
     registry.add_claim(
         "amortized-posterior/reverse-kl-predictive",
-        f"{_M}.claims:reverse_kl_predictive",
+        run=f"{_M}.claims:reverse_kl_predictive_run",
+        judge=f"{_M}.claims:reverse_kl_predictive_judge",
         statement="(Paraphrase of the abstract and section 5.) For predictive problems, and notably Bayesian "
         "neural network posteriors, the reverse KL objective (amortised VI) gives far better posterior-predictive "
         "performance than the forward KL objective, which mode-averages the permutation-symmetric posterior to "
@@ -86,7 +87,8 @@ def register_claims(registry):
     )
     registry.add_claim(
         "amortized-posterior/conjugate-posterior",
-        f"{_M}.claims:conjugate_posterior",
+        run=f"{_M}.claims:conjugate_posterior_run",
+        judge=f"{_M}.claims:conjugate_posterior_judge",
         statement="(Paraphrase of section 5 / Table 5.) Where the true posterior is known (Gaussian mean, "
         "Bayesian linear regression), the amortised estimators trained by either objective are close to it in "
         f"symmetric KL, far below the random (prior) baseline; {_PAPER}.",
@@ -98,7 +100,8 @@ def register_claims(registry):
     )
     registry.add_claim(
         "amortized-posterior/amortized-vs-per-dataset",
-        f"{_M}.claims:amortized_vs_per_dataset",
+        run=f"{_M}.claims:amortized_vs_per_dataset_run",
+        judge=f"{_M}.claims:amortized_vs_per_dataset_judge",
         statement="\"comparable to MLE and MCMC\" (2023 workshop abstract, quoted from the ICLR 2024 version's "
         "abstract): one amortised forward pass gives posterior-predictive performance comparable to per-dataset "
         f"optimisation and MCMC; {_WORKSHOP}; {_PAPER}, Table 1 (Optimisation / Langevin / HMC rows).",
@@ -112,7 +115,8 @@ def register_claims(registry):
     )
     registry.add_claim(
         "amortized-posterior/misspecification-and-real-data",
-        f"{_M}.claims:misspecification_and_real_data",
+        run=f"{_M}.claims:misspecification_and_real_data_run",
+        judge=f"{_M}.claims:misspecification_and_real_data_judge",
         statement="(Paraphrase of the abstract and section 5.3.) Reverse KL is robust under model "
         "misspecification, and since it needs no true parameters it can be trained on the real (switched) data "
         f"distribution, which helps further; forward KL cannot; {_PAPER}.",
@@ -127,7 +131,8 @@ def register_claims(registry):
     )
     registry.add_claim(
         "amortized-posterior/transformer-and-flows",
-        f"{_M}.claims:transformer_and_flows",
+        run=f"{_M}.claims:transformer_and_flows_run",
+        judge=f"{_M}.claims:transformer_and_flows_judge",
         statement="\"especially when combined with the transformer architecture and normalizing flows\" "
         f"(abstract): the Transformer encoder beats DeepSets and the GRU, and flows help forward KL; {_PAPER}.",
         source="arXiv:2502.06601 abstract; Table 1 (LR 100D reverse KL: TF 28.7, GRU 60.2, DS 62.8; NLR 1D "

@@ -4,27 +4,22 @@ import json
 
 import pytest
 
+from etude.claims import JudgeContext, SeedContext
 from etude_amortized_posterior import claims
-from etude_amortized_posterior.claims import _SeedContext
 
 NAMES = ["reverse_kl_predictive", "conjugate_posterior", "amortized_vs_per_dataset",
          "misspecification_and_real_data", "transformer_and_flows"]
 
 
-class _Judge:
-    def __init__(self, scale, seeds):
-        self.claim_id, self.scale, self.seeds, self.device = "amortized-posterior/x", scale, list(seeds), "cpu"
-        self.figures = []
-
-    def pick(self, *, smoke, quick, full=None):
-        return {"smoke": smoke, "quick": quick, "full": full}[self.scale]
+def _Judge(scale, seeds):
+    return JudgeContext(claim_id="amortized-posterior/x", scale=scale, seeds=list(seeds))
 
 
 @pytest.mark.parametrize("name", NAMES)
 def test_claim_runs_at_smoke_and_returns_json(name):
     run = getattr(claims, f"{name}_run")
     judge = getattr(claims, f"{name}_judge")
-    out = run(_SeedContext(f"amortized-posterior/{name}", "smoke", 0))
+    out = run(SeedContext(claim_id=f"amortized-posterior/{name}", scale="smoke", seed=0))
     json.dumps(out)  # plain JSON-able measurements
     outcome = judge(_Judge("smoke", [0]), [out])
     assert outcome.holds is None and outcome.metrics
