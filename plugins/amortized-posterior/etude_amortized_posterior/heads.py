@@ -1,7 +1,7 @@
 """Posterior heads: a dataset summary (..., C) to a Pyro distribution over theta (batch (...,), event (P,)).
 
 - :class:`GaussianHead`: diagonal Gaussian ``Normal(loc, scale).to_event(1)``, loc and
-  log-variance from one linear layer (the reference code's parametrisation).
+  log-variance (clamped to [-30, 20]) from one linear layer (the reference code's parametrisation).
 - :class:`FlowHead`: a conditional normalizing flow, ``num_layers`` ``conditional_affine_coupling``
   transforms interleaved with fixed ``Permute`` layers over a N(0, I) base, conditioned on the
   summary (``conditional_spline`` for P = 1, where coupling has nothing to split).
@@ -37,6 +37,7 @@ class GaussianHead(nn.Module):
 
     def forward(self, summary: Tensor) -> dist.Distribution:
         loc, logvar = self.linear(summary).chunk(2, dim=-1)
+        logvar = logvar.clamp(-30.0, 20.0)  # the reference code's bounds: no overflow early in training
         return dist.Normal(loc, torch.exp(0.5 * logvar)).to_event(1)
 
 
