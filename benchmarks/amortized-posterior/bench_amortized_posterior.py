@@ -94,7 +94,6 @@ def _sbi_npe(task, pool, epochs, batch):
     from sbi.inference import NPE
     from sbi.neural_nets import posterior_nn
     from sbi.neural_nets.embedding_nets import FCEmbedding, PermutationInvariantEmbedding
-    from sbi.utils import BoxUniform  # noqa: F401 - import check
     from torch.distributions import Independent, Normal
 
     model = task.model
@@ -103,7 +102,12 @@ def _sbi_npe(task, pool, epochs, batch):
     trial_net = FCEmbedding(input_dim=obs.shape[-1], output_dim=64, num_layers=3, num_hiddens=64)
     embedding = PermutationInvariantEmbedding(trial_net, trial_net_output_dim=64, output_dim=64)
     prior = Independent(Normal(torch.zeros(p), torch.ones(p)), 1)
-    npe = NPE(prior=prior, density_estimator=posterior_nn(model="maf", embedding_net=embedding))
+    import tempfile
+
+    from torch.utils.tensorboard import SummaryWriter
+
+    writer = SummaryWriter(tempfile.mkdtemp(prefix="sbi-logs-"))  # keep sbi's logs out of the working tree
+    npe = NPE(prior=prior, density_estimator=posterior_nn(model="maf", embedding_net=embedding), summary_writer=writer)
     npe.append_simulations(pool["theta"], obs)
     start = time.perf_counter()
     npe.train(training_batch_size=batch, max_num_epochs=epochs, stop_after_epochs=epochs, show_train_summary=False)
