@@ -57,7 +57,8 @@ class AmortizedPosterior(Estimator, nn.Module):
     - ``mixed``, their average.
 
     ``fit()`` trains on fresh simulations of the task's model; ``fit(x, y, mask)``
-    trains reverse KL on the given datasets (forward KL refuses them).
+    trains reverse KL on the given datasets (forward KL refuses them unless their
+    ``theta=`` is given: a fixed pool of simulated pairs).
     ``estimate(x, y, mask)`` returns a Pyro distribution with batch (D,) and event (P,).
 
     References:

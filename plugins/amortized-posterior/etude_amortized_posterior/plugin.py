@@ -15,7 +15,7 @@ def plugin_info():
         "paper": {
             "authors": "Sarthak Mittal, Niels Leif Bracher, Guillaume Lajoie, Priyank Jaini, Marcus A. Brubaker",
             "title": "Amortized In-Context Bayesian Posterior Estimation",
-            "venue": "arXiv preprint (2025); first form at the ICML 2023 SPIGM workshop",
+            "venue": "arXiv preprint; first form: ICML 2023 SPIGM workshop",
             "year": 2025,
             "arxiv": "2502.06601",
         },

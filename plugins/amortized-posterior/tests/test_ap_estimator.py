@@ -190,3 +190,14 @@ def test_procedure_on_switched_gp_data_reports_l2():
 
     res = proc.run(BayesNonlinearRegression(dim=1, hidden=4, **_SMALL), seed=0)
     assert res.metrics["l2"] > 0 and "symmetric_kl" not in res.metrics
+
+
+def test_forward_kl_on_a_fixed_pool_of_simulated_pairs():
+    task = BayesLinearRegression(dim=1, n_min=4, n_max=8)
+    pool = task.simulate(16, torch.Generator().manual_seed(0))
+    est = AmortizedPosterior(task_instance=task, encoder="deepsets", encoder_options={"hidden": 8, "out_features": 8},
+                             objective="forward-kl", batch_size=8)
+    est.fit(pool["x"], pool["y"], pool["mask"], theta=pool["theta"], steps=2)
+    assert len(est.history) == 2
+    with pytest.raises(ValueError, match="theta must have shape"):
+        est.fit(pool["x"], pool["y"], pool["mask"], theta=pool["theta"][:3], steps=1)
