@@ -65,3 +65,14 @@ def test_registered_claims_and_scales():
     ids = {c.id: c for c in etude.get_registry().claims("amortized-posterior")}
     assert set(ids) == {f"amortized-posterior/{n.replace('_', '-')}" for n in NAMES}
     assert "quick" not in ids["amortized-posterior/transformer-and-flows"].scales
+
+
+def test_zero_shot_breast_cancer_path_of_the_full_claim():
+    """Table 3's transfer (full scale) on the core's task/breast-cancer, with a toy training budget."""
+    ctx = SeedContext(claim_id="amortized-posterior/misspecification-and-real-data", scale="full", seed=0)
+    train = {"encoder": "deepsets", "encoder_options": {"hidden": 8, "out_features": 8}, "lr": 1e-3,
+             "batch_size": 4, "steps": 2}
+    out = claims._zero_shot_breast_cancer(ctx, train)
+    assert "zero_shot_not_run" not in out, out
+    for key in ("forward", "reverse", "prior", "map"):
+        assert 0.0 <= out[f"breast-cancer_acc_{key}"] <= 100.0
