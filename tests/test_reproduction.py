@@ -13,6 +13,7 @@ import pytest
 from etude.claims import reproduce
 
 HOLD_AT_QUICK = {
+    "amortized-posterior": ["amortized-posterior/reverse-kl-predictive"],
     "cka": ["cka/outlier-sensitivity", "cka/rbf-robust-to-outlier", "cka/linear-separability-transform"],
     "compositional-attention": [
         "compositional-attention/retrieval-mechanism",
