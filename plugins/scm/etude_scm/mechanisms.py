@@ -255,7 +255,7 @@ class LinearGaussian(AdditiveNoise):
         pa = _check_parents("LinearGaussian", pa, self.num_parents)
         if not pa:  # the empty sum keeps ``weight`` in the graph (its gradient is empty)
             return self.bias + self.weight.sum()
-        return torch.stack(pa, dim=-1) @ self.weight + self.bias
+        return torch.stack(torch.broadcast_tensors(*pa), dim=-1) @ self.weight + self.bias
 
     def with_noise(self, noise: float | dist.TorchDistribution) -> AdditiveNoise:
         if isinstance(noise, (int, float)) and not isinstance(noise, bool):
@@ -546,8 +546,8 @@ class CategoricalMLP(Mechanism):
     def conditional(self, pa: Sequence[Tensor]) -> dist.TorchDistribution:
         logits = self._logits(pa)
         if self.deterministic:
-            onehot = nn.functional.one_hot(logits.argmax(-1), self.num_categories).to(logits)
-            return dist.Categorical(probs=onehot)
+            onehot = nn.functional.one_hot(logits.argmax(-1), self.num_categories).bool()
+            return dist.Categorical(logits=torch.zeros_like(logits).masked_fill(~onehot, float("-inf")))
         return dist.Categorical(logits=logits)
 
     def redraw(self, generator: torch.Generator | None = None) -> CategoricalMLP:
