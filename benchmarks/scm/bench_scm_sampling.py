@@ -90,7 +90,7 @@ def _pgmpy(scm: SCM, n: int, do=None):
         k = m.num_categories
         table = probs.reshape(-1, k).T  # (K, prod parents), parents' last index fastest (pgmpy's order)
         table = table / table.sum(0, keepdims=True)
-        bn.add_cpd(TabularCPD(v, k, table, evidence=pa or None, evidence_card=[5] * len(pa) or None))
+        bn.add_cpds(TabularCPD(v, k, table, evidence=pa or None, evidence_card=[5] * len(pa) or None))
     sampler = BayesianModelSampling(bn)
 
     def go():
@@ -99,7 +99,7 @@ def _pgmpy(scm: SCM, n: int, do=None):
             for v, value in do.items():
                 onehot = np.zeros((5, 1))
                 onehot[value] = 1
-                mutilated.add_cpd(TabularCPD(v, 5, onehot))
+                mutilated.add_cpds(TabularCPD(v, 5, onehot))
             return BayesianModelSampling(mutilated).forward_sample(size=n, show_progress=False)
         return sampler.forward_sample(size=n, show_progress=False)
 
@@ -108,28 +108,30 @@ def _pgmpy(scm: SCM, n: int, do=None):
 
 def _dowhy(scm: SCM, n: int, do=None):
     import networkx as nx  # noqa: PLC0415
-    import pandas as pd  # noqa: PLC0415
     from dowhy import gcm  # noqa: PLC0415
+    from dowhy.gcm.causal_models import PARENTS_DURING_FIT  # noqa: PLC0415
+    from dowhy.gcm.ml.regression import create_linear_regressor_with_given_parameters  # noqa: PLC0415
+    from dowhy.graph import get_ordered_predecessors  # noqa: PLC0415
+    from scipy import stats  # noqa: PLC0415
 
     g = scm.mechanism_graph
-    causal = gcm.StructuralCausalModel(nx.DiGraph(list(g.edges)))
-    causal.graph.add_nodes_from(g.nodes)
+    dag = nx.DiGraph()
+    dag.add_nodes_from(g.nodes)
+    dag.add_edges_from(g.edges)
+    causal = gcm.StructuralCausalModel(dag)
     for v in g.nodes:
         m = scm.mechanisms[v]
-        scale = float(m.scale.detach())
+        scale, bias = float(m.scale.detach()), float(m.bias.detach())
         pa = list(g.parents(v))
         if not pa:
-            causal.set_causal_mechanism(v, gcm.ScipyDistribution(__import__("scipy").stats.norm, loc=float(m.bias.detach()), scale=scale))
+            causal.set_causal_mechanism(v, gcm.ScipyDistribution(stats.norm, loc=bias, scale=scale))
         else:
-            lin = gcm.ml.create_linear_regressor()
-            X = np.zeros((2, len(pa)))
-            lin.fit(X + np.eye(2, len(pa)), np.zeros(2))
-            lin.sklearn_model.coef_ = m.weight.detach().double().numpy()
-            lin.sklearn_model.intercept_ = float(m.bias.detach())
-            noise = gcm.ScipyDistribution(__import__("scipy").stats.norm, loc=0.0, scale=scale)
+            weight = dict(zip(pa, m.weight.detach().double().tolist()))
+            order = get_ordered_predecessors(causal.graph, v)  # dowhy sorts parents by name
+            lin = create_linear_regressor_with_given_parameters(np.array([weight[p] for p in order]), bias)
+            noise = gcm.ScipyDistribution(stats.norm, loc=0.0, scale=scale)
             causal.set_causal_mechanism(v, gcm.AdditiveNoiseModel(lin, noise_model=noise))
-    for v in g.nodes:  # mark mechanisms as fitted
-        causal.graph.nodes[v]["parents_during_fit"] = gcm.graph.get_ordered_predecessors(causal.graph, v)
+        causal.graph.nodes[v][PARENTS_DURING_FIT] = get_ordered_predecessors(causal.graph, v)  # given, not fitted
 
     def go():
         if do:
@@ -137,7 +139,6 @@ def _dowhy(scm: SCM, n: int, do=None):
             return gcm.interventional_samples(causal, interventions, num_samples_to_draw=n)
         return gcm.draw_samples(causal, n)
 
-    del pd
     return go
 
 

@@ -442,8 +442,18 @@ class CategoricalTable(Mechanism):
     def noise(self, n: int, generator: torch.Generator | None = None) -> Tensor:
         return uniform_noise(n, generator, _float_dtype(self), _device(self))
 
+    def _flat_index(self, pa: list[Tensor]) -> Tensor:
+        flat = pa[0].long()
+        for p, k in zip(pa[1:], self.parent_categories[1:]):
+            flat = flat * k + p.long()
+        return flat
+
     def sample(self, pa: Sequence[Tensor], u: Tensor) -> Tensor:
-        return _inverse_cdf(self._rows(pa).softmax(-1), u)
+        # the CDF of the (small) table once, then one gather: no per-unit softmax
+        pa = _check_parents("CategoricalTable", pa, self.num_parents)
+        cdf = self.logits.softmax(-1).cumsum(-1).reshape(-1, self.num_categories)
+        rows = cdf[self._flat_index(pa)] if pa else cdf.expand(u.shape[0], -1)
+        return (rows[:, :-1] <= u.to(rows.dtype).unsqueeze(-1)).sum(-1)
 
     def conditional(self, pa: Sequence[Tensor]) -> dist.TorchDistribution:
         return dist.Categorical(logits=self._rows(pa))
