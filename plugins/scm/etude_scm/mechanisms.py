@@ -255,7 +255,10 @@ class LinearGaussian(AdditiveNoise):
         pa = _check_parents("LinearGaussian", pa, self.num_parents)
         if not pa:  # the empty sum keeps ``weight`` in the graph (its gradient is empty)
             return self.bias + self.weight.sum()
-        return torch.stack(torch.broadcast_tensors(*pa), dim=-1) @ self.weight + self.bias
+        out = torch.addcmul(self.bias, pa[0], self.weight[0])  # fused multiply-adds, no (n, p) copy
+        for j in range(1, len(pa)):
+            out = torch.addcmul(out, pa[j], self.weight[j])
+        return out
 
     def with_noise(self, noise: float | dist.TorchDistribution) -> AdditiveNoise:
         if isinstance(noise, (int, float)) and not isinstance(noise, bool):

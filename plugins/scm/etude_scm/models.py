@@ -190,6 +190,13 @@ def attrs_names(cfg) -> list[str]:
 class LinearGaussianSCM(_RandomSCM):
     """A random linear-Gaussian SCM (weights ``±U(0.5, 2)``, noise scales ``U(0.5, 1.5)``) on any skeleton.
 
+    ``X_i := sum_j w_ij X_j + U_i``, ``U_i ~ N(0, s_i^2)``, with ``|w_ij| ~ U(0.5, 2)``
+    of random sign and ``s_i ~ U(0.5, 1.5)``; its joint is Gaussian in closed
+    form (:func:`~etude_scm.linear.implied_gaussian`).
+
+    References:
+        B. Schölkopf et al. "Toward Causal Representation Learning". Proc. IEEE, 2021. arXiv:2102.11107.
+
     Example:
         >>> LinearGaussianSCM(graph="chain3", seed=0).sample(5)["X2"].shape
         torch.Size([5])
@@ -201,6 +208,13 @@ class LinearGaussianSCM(_RandomSCM):
 
 class CategoricalSCM(_RandomSCM):
     """A random categorical SCM (tables with ``Dirichlet(1)`` rows); ``graph="A->B"`` is meta-transfer's.
+
+    Every node has ``K`` categories; ``p(x_i | pa_i)`` is a table whose rows
+    are drawn from a flat Dirichlet, sampled by inverse CDF.
+
+    References:
+        Y. Bengio et al. "A Meta-Transfer Objective for Learning to Disentangle
+        Causal Mechanisms". ICLR 2020. arXiv:1901.10912.
 
     Example:
         >>> CategoricalSCM(num_categories=3, seed=0).sample(4)["B"].dtype
@@ -214,6 +228,13 @@ class CategoricalSCM(_RandomSCM):
 class SplineSCM(_RandomSCM):
     """``B := spline(A) + N(0, 1)`` with a random not-a-knot cubic spline (span 8, 10 anchors).
 
+    Anchors at ``linspace(-span, span, num_anchors)`` with values ``~ U(-span, span)``;
+    roots ``~ N(0, root_scale^2)``; every non-root node has one parent.
+
+    References:
+        Y. Bengio et al. "A Meta-Transfer Objective for Learning to Disentangle
+        Causal Mechanisms". ICLR 2020. arXiv:1901.10912 (continuous experiments).
+
     Example:
         >>> SplineSCM(seed=0).sample(3)["B"].shape
         torch.Size([3])
@@ -225,6 +246,13 @@ class SplineSCM(_RandomSCM):
 
 class CategoricalMLPSCM(_RandomSCM):
     """The chemistry environment's SCM: colours of objects on a random DAG, each an MLP of its parents'.
+
+    Each node's colour is drawn from ``softmax(MLP(one-hot parent colours))``
+    (orthogonal init, gain 3.5; biases ``U(-2.1, 2.1)``), or its argmax.
+
+    References:
+        N. R. Ke et al. "Systematic Evaluation of Causal Discovery in Visual Model
+        Based Reinforcement Learning". NeurIPS Datasets and Benchmarks, 2021. arXiv:2107.00848.
 
     Example:
         >>> CategoricalMLPSCM(num_nodes=4, seed=0).sample(2)["X3"].shape

@@ -46,7 +46,20 @@ class SCMShiftTaskConfig:
 
 
 class SCMShiftTask(Task):
-    """Predict a node of a random SCM from the others; ``ood`` after a sparse mechanism shift."""
+    """Predict a node of a random SCM from the others; ``ood`` after a sparse mechanism shift.
+
+    Train and test are observational samples of the SCM; ``ood`` samples the
+    SCM after ``k`` of its mechanisms are redrawn in their family. Inputs
+    are the other nodes in index order, targets the ``target`` node.
+
+    References:
+        B. Schölkopf et al. "Toward Causal Representation Learning". Proc.
+        IEEE, 2021. arXiv:2102.11107 (Sec. 5, robustness and transfer).
+
+    Example:
+        >>> SCMShiftTask(graph="chain3", num_train=8, num_test=4).split("train").inputs.shape
+        torch.Size([8, 2])
+    """
 
     Config = SCMShiftTaskConfig
     split_names = ("train", "test", "ood")
