@@ -12,7 +12,7 @@ def format_value(value: Any) -> str:
     if isinstance(value, bool) or value is None:
         return str(value)
     if isinstance(value, float):
-        return f"{value:.4g}"
+        return "0" if value == 0 else f"{value:.4g}"  # never "-0"
     if isinstance(value, (list, tuple)):
         return "[" + ", ".join(format_value(v) for v in value) + "]"
     return str(value)
