@@ -36,11 +36,6 @@ __all__ = [
 ]
 
 
-def _generator(ctx) -> torch.Generator:
-    make = getattr(ctx, "generator", None)
-    return make() if callable(make) else torch.Generator().manual_seed(int(ctx.seed))
-
-
 def _ols(x: torch.Tensor, y: torch.Tensor) -> tuple[float, float]:
     """Slope of y on x (with intercept) and its standard error."""
     xc, yc = x - x.mean(), y - y.mean()
@@ -70,7 +65,7 @@ def intervention_is_not_conditioning_run(ctx) -> dict[str, Any]:
     """
     n_obs = ctx.pick(smoke=20_000, quick=100_000, full=100_000)
     n_do = ctx.pick(smoke=4_000, quick=20_000, full=20_000)
-    g = _generator(ctx)
+    g = ctx.generator()
     scm = confounded_scm()
     obs = scm.sample(n_obs, g)
     slope_obs, se_obs = _ols(obs["X"], obs["Y"])
@@ -180,7 +175,7 @@ def sparse_mechanism_shift_is_local_run(ctx) -> dict[str, Any]:
     the reverse-order chain rule p(x_i | x_{j>i}), and the moved marginals
     (changed: KL > 1e-9).
     """
-    g = _generator(ctx)
+    g = ctx.generator()
     graph = random_dag(8, g, edge_prob=0.3)
     scm = create_linear_gaussian_scm(graph, g).to(torch.float64)
     out: dict[str, Any] = {"edges": graph.num_edges}
@@ -265,7 +260,7 @@ def causal_predictor_transfers_run(ctx) -> dict[str, Any]:
     two-feature MSE 0.5 (test) and 4.25 (ood).
     """
     n = ctx.pick(smoke=2_000, quick=10_000, full=10_000)
-    g = _generator(ctx)
+    g = ctx.generator()
     scm = _anticausal_scm()
     ood_scm = scm.replace_mechanism("X2", LinearGaussian([-1.0], 0.0, 2.0).to(torch.float64))
     train, test, ood = scm.sample(n, g), scm.sample(n, g), ood_scm.sample(n, g)

@@ -61,22 +61,12 @@ _SCALES = ("smoke", "quick")
 
 
 def _add(registry, name, seeds, **metadata):
-    """Register ``scm/<name>`` as a per-seed ``run`` + ``judge`` (CONTRACTS.md section A).
-
-    Until the core's ``add_claim`` takes ``judge=``, the claim is registered
-    through :mod:`etude_scm._legacy`, which runs the same per-seed units and
-    judge inside one function.
-    """
-    import inspect  # noqa: PLC0415
-
+    """Register ``scm/<name>`` as a per-seed ``run`` + ``judge`` pair of :mod:`etude_scm.claims`."""
     attr = name.replace("-", "_")
-    if "judge" in inspect.signature(registry.add_claim).parameters:
-        registry.add_claim(
-            f"scm/{name}", run=f"etude_scm.claims:{attr}_run", judge=f"etude_scm.claims:{attr}_judge",
-            scales=_SCALES, seeds=seeds, **metadata,
-        )
-    else:
-        registry.add_claim(f"scm/{name}", f"etude_scm._legacy:{attr}", scales=_SCALES, seeds=seeds, **metadata)
+    registry.add_claim(
+        f"scm/{name}", run=f"etude_scm.claims:{attr}_run", judge=f"etude_scm.claims:{attr}_judge",
+        scales=_SCALES, seeds=seeds, **metadata,
+    )
 
 
 @etude.hookimpl

@@ -4,9 +4,12 @@ import json
 
 import pytest
 
-from etude.claims import ClaimContext, reproduce
+from etude.claims import JudgeContext, SeedContext, reproduce
 from etude_scm import claims
-from etude_scm._legacy import SeedStandIn
+
+
+def SeedStandIn(claim_id, scale, seed):
+    return SeedContext(claim_id=claim_id, scale=scale, seed=seed)
 
 CLAIMS = ["intervention-is-not-conditioning", "sparse-mechanism-shift-is-local", "causal-predictor-transfers"]
 
@@ -25,13 +28,13 @@ def test_judge_on_smoke_runs(name, tmp_path):
     attr = name.replace("-", "_")
     seeds = [0, 1, 2]
     runs = [getattr(claims, attr + "_run")(SeedStandIn(f"scm/{name}", "smoke", s)) for s in seeds]
-    ctx = ClaimContext(claim_id=f"scm/{name}", scale="smoke", seeds=seeds, out_dir=tmp_path)
+    ctx = JudgeContext(claim_id=f"scm/{name}", scale="smoke", seeds=seeds, out_dir=tmp_path)
     outcome = getattr(claims, attr + "_judge")(ctx, runs)
     assert outcome.holds is True, outcome.metrics  # closed forms: these hold even at smoke sizes
 
 
 def test_judges_reject_wrong_measurements(tmp_path):
-    ctx = ClaimContext(claim_id="scm/x", scale="smoke", seeds=[0], out_dir=tmp_path)
+    ctx = JudgeContext(claim_id="scm/x", scale="smoke", seeds=[0], out_dir=tmp_path)
     run = claims.intervention_is_not_conditioning_run(SeedStandIn("scm/x", "smoke", 0))
     assert claims.intervention_is_not_conditioning_judge(ctx, [{**run, "slope_do": 1.5}]).holds is False
     run = claims.causal_predictor_transfers_run(SeedStandIn("scm/x", "smoke", 0))
