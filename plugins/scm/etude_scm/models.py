@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import torch
 
-from etude.config import configclass, field, in_range, positive
+from etude.config import FieldValueError, configclass, field, in_range, positive
 
 from .graphs import CausalGraph, random_dag, skeleton
 from .mechanisms import CategoricalMLP, CategoricalTable, CubicSpline, LinearGaussian
@@ -119,6 +119,26 @@ def _graph_field(default: str):
     return field(default=default, doc="skeleton name, edge list ('0->{1-3}', 'A->B'), or 'random'")
 
 
+def _at_least(low: int):
+    """Validator: an integer >= ``low``."""
+
+    def check(instance, attribute, value):
+        if isinstance(value, bool) or not isinstance(value, int) or value < low:
+            raise FieldValueError(attribute.name, value, f"an integer >= {low}")
+
+    return check
+
+
+def _optional_at_least(low: int):
+    inner = _at_least(low)
+
+    def check(instance, attribute, value):
+        if value is not None:
+            inner(instance, attribute, value)
+
+    return check
+
+
 def _optional_prob(instance, attribute, value):
     if value is not None:
         in_range(0.0, 1.0)(instance, attribute, value)
@@ -126,7 +146,7 @@ def _optional_prob(instance, attribute, value):
 
 @configclass
 class _RandomGraphFields:
-    num_nodes: int = field(default=5, validator=positive, doc="nodes of a random graph (graph='random')")
+    num_nodes: int = field(default=5, validator=_at_least(1), doc="nodes of a random graph (graph='random')")
     edge_prob: float | None = field(
         default=None, validator=_optional_prob, doc="P(j -> i) of a random graph; None: min(0.5 i, 5)/(i + 1)"
     )
@@ -141,14 +161,14 @@ class LinearGaussianSCMConfig(_RandomGraphFields):
 @configclass
 class CategoricalSCMConfig(_RandomGraphFields):
     graph: str = _graph_field("A->B")
-    num_categories: int = field(default=10, validator=positive, doc="categories K of every node (>= 2)")
+    num_categories: int = field(default=10, validator=_at_least(2), doc="categories K of every node")
 
 
 @configclass
 class SplineSCMConfig(_RandomGraphFields):
     graph: str = _graph_field("A->B")
     span: float = field(default=8.0, validator=positive, doc="anchors on [-span, span], values ~ U(-span, span)")
-    num_anchors: int = field(default=10, validator=positive, doc="spline anchors (>= 4)")
+    num_anchors: int = field(default=10, validator=_at_least(4), doc="spline anchors (a not-a-knot cubic needs 4)")
     noise: float = field(default=1.0, validator=positive, doc="scale of the additive Gaussian noise")
     root_scale: float = field(default=2.0, validator=positive, doc="roots ~ N(0, root_scale^2)")
 
@@ -156,8 +176,10 @@ class SplineSCMConfig(_RandomGraphFields):
 @configclass
 class CategoricalMLPSCMConfig(_RandomGraphFields):
     graph: str = _graph_field("random")
-    num_categories: int = field(default=5, validator=positive, doc="colours K (>= 2)")
-    hidden: int | None = field(default=None, doc="hidden width; None: 4 x number of nodes (the reference)")
+    num_categories: int = field(default=5, validator=_at_least(2), doc="colours K")
+    hidden: int | None = field(
+        default=None, validator=_optional_at_least(1), doc="hidden width; None: 4 x number of nodes (the reference)"
+    )
     gain: float = field(default=3.5, validator=positive, doc="orthogonal-init gain of the MLP weights")
     bias_range: float = field(default=2.1, validator=positive, doc="biases ~ U(-bias_range, bias_range)")
     deterministic: bool = field(default=False, doc="argmax colour instead of a categorical draw")
@@ -173,8 +195,6 @@ class _RandomSCM(SCM):
         torch.nn.Module.__init__(self)
         self._init_config(config, overrides)
         cfg = self.config
-        if cfg.num_nodes < 1:
-            raise ValueError(f"'num_nodes' must be >= 1, got {cfg.num_nodes}")
         generator = torch.Generator().manual_seed(int(cfg.seed))
         options = {k: getattr(cfg, k) for k in attrs_names(cfg) if k not in ("graph", "seed")}
         built = type(self)._build(cfg.graph, generator, **options)

@@ -307,3 +307,14 @@ def test_vector_valued_nodes():
     assert float(tr.log_prob_sum()) == pytest.approx(float(ref.sum()), abs=1e-10)
     cf = scm.counterfactual(s, do={"A": torch.ones(3, dtype=torch.float64)})
     assert float((cf["B"] - (s["B"] + 2 * (1 - s["A"]))).abs().max()) < 1e-12
+
+
+def test_config_errors_name_the_field():
+    from etude.config import ConfigError
+
+    with pytest.raises(ConfigError, match="'num_categories' must be an integer >= 2, got 1"):
+        etude.create("model", "categorical-scm", num_categories=1)
+    with pytest.raises(ConfigError, match="'num_anchors' must be an integer >= 4"):
+        etude.create("model", "spline-scm", num_anchors=3)
+    with pytest.raises(ValueError, match="node 'X2' has 2 parents"):
+        etude.create("model", "spline-scm", graph="collider3")
