@@ -113,7 +113,7 @@ def test_categorical_mlp_deterministic_is_argmax_and_init_ranges():
     assert m.sample(pa, torch.rand(3)).tolist() == logits.argmax(-1).tolist()
     w = m.net[0].weight.detach()
     torch.testing.assert_close(w.T @ w, 3.5**2 * torch.eye(10), atol=1e-4, rtol=1e-4)  # orthogonal columns x gain
-    assert float(m.net[0].bias.abs().max()) <= 2.1
+    assert float(m.net[0].bias.detach().abs().max()) <= 2.1
     assert m.conditional(pa).log_prob(logits.argmax(-1)).tolist() == pytest.approx([0.0] * 3, abs=1e-6)
     assert m.conditional(pa).log_prob((logits.argmax(-1) + 1) % 5).tolist() == [-float("inf")] * 3
 
