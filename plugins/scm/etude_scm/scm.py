@@ -277,6 +277,7 @@ class SCM(Model):
             )
         return self._derive({node: m.with_noise(noise)})
 
+    @torch.no_grad()
     def update(
         self,
         values: Mapping[str, Tensor],
@@ -288,6 +289,7 @@ class SCM(Model):
         This is the step of the chemistry environment (an intervention on one
         object recolours its descendants only). Noise is drawn for every node
         in index order from ``generator``; only the descendants use theirs.
+        Runs without autograd, like :meth:`sample`.
         """
         if not do:
             raise ValueError("update() needs an intervention, e.g. update(values, do={'X1': 2})")
