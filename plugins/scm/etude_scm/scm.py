@@ -314,6 +314,7 @@ class SCM(Model):
             out[v] = m.abduct(values[v], self._pa(v, values))
         return out
 
+    @torch.no_grad()
     def counterfactual(self, values: Mapping[str, Tensor], do: Mapping[str, Any]) -> dict[str, Tensor]:
         """Abduction-action-prediction: what ``values`` would have been under ``do``.
 
@@ -321,6 +322,8 @@ class SCM(Model):
         (``u_i = x_i - f_i(pa_i)``; additive-noise mechanisms only: any other
         mechanism there raises :class:`CounterfactualError` naming the node),
         then the mechanisms are re-run under ``do``; other nodes keep their values.
+        Runs without autograd (for a differentiable one: :meth:`abduct`, then
+        ``self.do(...).propagate(noise, fixed=...)``).
         """
         if not do:
             raise ValueError("counterfactual() needs an intervention, e.g. counterfactual(values, do={'X': 1.0})")
