@@ -21,6 +21,9 @@ from etude_scm import (
     sparse_mechanism_shift,
 )
 
+# log_prob keeps the graph for training; the tests read scalars from it directly
+pytestmark = pytest.mark.filterwarnings("ignore:Converting a tensor with requires_grad=True to a scalar")
+
 
 @contextlib.contextmanager
 def default_dtype(dtype):
