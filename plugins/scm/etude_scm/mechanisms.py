@@ -140,7 +140,9 @@ class AdditiveNoise(Mechanism):
     positional arguments and returning ``(n, *event_shape)`` (for a root, ``f``
     may be ``None``: mean 0). Gaussian noise is drawn as ``scale * randn``;
     another distribution ``D`` as ``D.icdf(u)`` with ``u ~ U(0, 1)`` from the
-    generator. Abduction is ``u = x - f(pa)``.
+    generator. Abduction is ``u = x - f(pa)``. A Gaussian scale is a buffer
+    and moves with ``.to()``; a distribution object must be built on the
+    device and dtype it is used with.
 
     Example:
         >>> import torch
