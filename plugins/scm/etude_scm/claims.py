@@ -39,10 +39,10 @@ __all__ = [
 def _ols(x: torch.Tensor, y: torch.Tensor) -> tuple[float, float]:
     """Slope of y on x (with intercept) and its standard error."""
     xc, yc = x - x.mean(), y - y.mean()
-    sxx = float(xc @ xc)
-    slope = float(xc @ yc) / sxx
+    sxx = float((xc * xc).sum())
+    slope = float((xc * yc).sum()) / sxx
     resid = yc - slope * xc
-    se = math.sqrt(float(resid @ resid) / (x.numel() - 2) / sxx)
+    se = math.sqrt(float((resid * resid).sum()) / (x.numel() - 2) / sxx)
     return slope, se
 
 
@@ -244,11 +244,19 @@ def _anticausal_scm(dtype=torch.float64) -> SCM:
 
 
 def _lstsq_mse(train: dict, test: dict, features: list[str]) -> float:
-    def design(s):
-        return torch.stack([*[s[f] for f in features], torch.ones_like(s["Y"])], dim=-1)
+    """Test MSE of least squares (with intercept) of Y on ``features``, fit on ``train``.
 
-    coef = torch.linalg.lstsq(design(train), train["Y"].unsqueeze(-1)).solution.squeeze(-1)
-    return float((test["Y"] - design(test) @ coef).square().mean())
+    Normal equations of the centred features, their Gram entries as plain
+    elementwise sums: bitwise reproducible, unlike a LAPACK least-squares
+    driver whose last bits vary with memory alignment.
+    """
+    X = torch.stack([train[f] for f in features], dim=-1)
+    mx, my = X.mean(0), train["Y"].mean()
+    Xc, yc = X - mx, train["Y"] - my
+    gram = (Xc.unsqueeze(-1) * Xc.unsqueeze(-2)).sum(0)
+    coef = torch.linalg.solve(gram, (Xc * yc.unsqueeze(-1)).sum(0))
+    pred = my + ((torch.stack([test[f] for f in features], dim=-1) - mx) * coef).sum(-1)
+    return float((test["Y"] - pred).square().mean())
 
 
 def causal_predictor_transfers_run(ctx) -> dict[str, Any]:
