@@ -27,6 +27,12 @@ HOLD_AT_QUICK = {
         "scm/sparse-mechanism-shift-is-local",
         "scm/causal-predictor-transfers",
     ],
+    "spectral-bias": [
+        "spectral-bias/low-frequencies-first",
+        "spectral-bias/fourier-decay",
+        "spectral-bias/manifold-helps-high-frequencies",
+        "spectral-bias/low-frequencies-robust",
+    ],
 }
 
 
