@@ -23,6 +23,11 @@ HOLD_AT_QUICK = {
     "diffusion-samplers": ["diffusion-samplers/local-search-mode-coverage", "diffusion-samplers/langevin-in-high-dim"],
     "mine": ["mine/gaussian-mi", "mine/bias-correction", "mine/beats-infonce-at-high-mi"],
     "mixupe": ["mixupe/mixup-beats-erm", "mixupe/directional-derivative-regularisation"],
+    "scm": [
+        "scm/intervention-is-not-conditioning",
+        "scm/sparse-mechanism-shift-is-local",
+        "scm/causal-predictor-transfers",
+    ],
     "spectral-bias": [
         "spectral-bias/low-frequencies-first",
         "spectral-bias/fourier-decay",
