@@ -1,0 +1,43 @@
+"""etude plugin: A Meta-Transfer Objective for Learning to Disentangle Causal Mechanisms.
+
+Y. Bengio, T. Deleu, N. Rahaman, N. R. Ke, S. Lachapelle, O. Bilaniuk,
+A. Goyal, C. Pal. ICLR 2020. arXiv:1901.10912.
+
+Public API: the regret and its closed-form gradient (:func:`regret`,
+:func:`regret_grad`, :func:`posterior`, per-batch variants), tabular
+hypotheses batched over runs (:class:`TabularHypotheses`,
+:func:`hypothesis_scms`), transfer episodes (:func:`meta_train`,
+:func:`online_log_likelihood`), the estimator :class:`MetaTransferDirection`,
+the procedure :class:`MetaTransfer` and the task :class:`BivariateTransferTask`.
+Graphs, mechanisms and interventions come from etude-scm.
+"""
+
+from etude.lazy import lazy_exports
+
+_EXPORTS = {
+    "per_batch_regret": "regret",
+    "per_batch_regret_grad": "regret",
+    "posterior": "regret",
+    "regret": "regret",
+    "regret_grad": "regret",
+    "TabularHypotheses": "tabular",
+    "check_categories": "tabular",
+    "hypothesis_scms": "tabular",
+    "joint_probs": "tabular",
+    "META_OPTIMIZERS": "episodes",
+    "REGRETS": "episodes",
+    "make_meta_optimizer": "episodes",
+    "meta_train": "episodes",
+    "online_log_likelihood": "episodes",
+    "MetaTransferDirection": "estimator",
+    "MetaTransferDirectionConfig": "estimator",
+    "MetaTransfer": "procedure",
+    "MetaTransferConfig": "procedure",
+    "BivariateTransferTask": "tasks",
+    "BivariateTransferTaskConfig": "tasks",
+    "make_data_scm": "tasks",
+    "sample_transfers": "tasks",
+}
+
+__all__ = sorted(_EXPORTS)
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
