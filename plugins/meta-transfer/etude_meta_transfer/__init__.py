@@ -3,7 +3,7 @@
 Y. Bengio, T. Deleu, N. Rahaman, N. R. Ke, S. Lachapelle, O. Bilaniuk,
 A. Goyal, C. Pal. ICLR 2020. arXiv:1901.10912.
 
-Public API: the regret and its closed-form gradient (:func:`regret`,
+Public API: the regret and its closed-form gradient (:func:`transfer_regret`,
 :func:`regret_grad`, :func:`posterior`, per-batch variants), tabular
 hypotheses batched over runs (:class:`TabularHypotheses`,
 :func:`hypothesis_scms`), transfer episodes (:func:`meta_train`,
@@ -18,7 +18,7 @@ _EXPORTS = {
     "per_batch_regret": "regret",
     "per_batch_regret_grad": "regret",
     "posterior": "regret",
-    "regret": "regret",
+    "transfer_regret": "regret",
     "regret_grad": "regret",
     "TabularHypotheses": "tabular",
     "check_categories": "tabular",

@@ -13,7 +13,8 @@ computed in log space (raw products of likelihoods underflow), and
 
 ``sigma(gamma)`` minus the posterior of G1. It is negative when G1 adapts
 better, so a descent step increases gamma. Everything is float64 and
-elementwise, so a ``(R,)`` tensor of gammas is R independent runs.
+elementwise, so a ``(R,)`` tensor of gammas is R independent runs. (The function is
+``transfer_regret``: a package attribute ``regret`` would be shadowed by this module.)
 
 References:
     Y. Bengio, T. Deleu, N. Rahaman, N. R. Ke, S. Lachapelle, O. Bilaniuk,
@@ -33,7 +34,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-__all__ = ["posterior", "regret", "regret_grad", "per_batch_regret", "per_batch_regret_grad"]
+__all__ = ["posterior", "transfer_regret", "regret_grad", "per_batch_regret", "per_batch_regret_grad"]
 
 
 def _check(gamma: Tensor, log_l1: Tensor, log_l2: Tensor) -> None:
@@ -44,7 +45,7 @@ def _check(gamma: Tensor, log_l1: Tensor, log_l2: Tensor) -> None:
             raise ValueError(f"'{name}' contains NaN; the online log-likelihoods must be finite")
 
 
-def regret(gamma: Tensor, log_l1: Tensor, log_l2: Tensor) -> Tensor:
+def transfer_regret(gamma: Tensor, log_l1: Tensor, log_l2: Tensor) -> Tensor:
     """``-logsumexp(logsigmoid(gamma) + log L1, logsigmoid(-gamma) + log L2)``, elementwise over runs."""
     _check(gamma, log_l1, log_l2)
     return -torch.logaddexp(F.logsigmoid(gamma) + log_l1, F.logsigmoid(-gamma) + log_l2)
@@ -63,7 +64,7 @@ def regret_grad(gamma: Tensor, log_l1: Tensor, log_l2: Tensor) -> Tensor:
 
 def per_batch_regret(gamma: Tensor, ll1: Tensor, ll2: Tensor) -> Tensor:
     """The official notebook's variant: the mixture per batch, ``sum_t R(gamma; ll1_t, ll2_t)`` (last dim = batches)."""
-    return regret(gamma.unsqueeze(-1), ll1, ll2).sum(-1)
+    return transfer_regret(gamma.unsqueeze(-1), ll1, ll2).sum(-1)
 
 
 def per_batch_regret_grad(gamma: Tensor, ll1: Tensor, ll2: Tensor) -> Tensor:

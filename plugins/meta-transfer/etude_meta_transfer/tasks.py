@@ -96,7 +96,6 @@ class BivariateTransferTask(Task):
 
     def __init__(self, config=None, **overrides) -> None:
         super().__init__(config, **overrides)
-        self.num_classes = self.config.num_categories
         self.input_shape = (2,)
 
     def make_splits(self) -> dict[str, Split]:
