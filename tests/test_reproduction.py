@@ -21,6 +21,11 @@ HOLD_AT_QUICK = {
     ],
     "crosssplit": ["crosssplit/label-noise-robustness", "crosssplit/memorization", "crosssplit/noise-ratios"],
     "diffusion-samplers": ["diffusion-samplers/local-search-mode-coverage", "diffusion-samplers/langevin-in-high-dim"],
+    "meta-transfer": [
+        "meta-transfer/causal-model-adapts-faster",
+        "meta-transfer/sparse-expected-gradient",
+        "meta-transfer/structural-parameter-finds-cause",
+    ],
     "mine": ["mine/gaussian-mi", "mine/bias-correction", "mine/beats-infonce-at-high-mi"],
     "mixupe": ["mixupe/mixup-beats-erm", "mixupe/directional-derivative-regularisation"],
     "scm": [

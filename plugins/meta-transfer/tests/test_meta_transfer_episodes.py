@@ -52,3 +52,13 @@ def test_bad_options_are_errors():
         meta_train(h, x, meta_optimizer="lbfgs")
     with pytest.raises(ValueError, match="transfers"):
         meta_train(h, x[0])
+
+
+@pytest.mark.gpu
+def test_cuda_batched_loop_matches_cpu():
+    if not torch.cuda.is_available():
+        pytest.skip("no CUDA device")
+    h, x = _runs(episodes=50)
+    cpu = meta_train(h, x)["gamma"]
+    gpu = meta_train(h.to("cuda"), x.to("cuda"))["gamma"].cpu()
+    torch.testing.assert_close(gpu, cpu, rtol=0, atol=1e-8)
