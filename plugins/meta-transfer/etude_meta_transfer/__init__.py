@@ -25,6 +25,7 @@ _EXPORTS = {
     "hypothesis_scms": "tabular",
     "joint_probs": "tabular",
     "META_OPTIMIZERS": "episodes",
+    "MetaOptimizer": "episodes",
     "REGRETS": "episodes",
     "make_meta_optimizer": "episodes",
     "meta_train": "episodes",

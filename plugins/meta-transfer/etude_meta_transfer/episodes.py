@@ -32,21 +32,45 @@ from torch import Tensor
 from .regret import per_batch_regret_grad, regret_grad
 from .tabular import TabularHypotheses
 
-__all__ = ["META_OPTIMIZERS", "REGRETS", "make_meta_optimizer", "meta_train", "online_log_likelihood"]
+__all__ = ["META_OPTIMIZERS", "MetaOptimizer", "REGRETS", "make_meta_optimizer", "meta_train", "online_log_likelihood"]
 
 META_OPTIMIZERS = ("rmsprop", "adam", "sgd")
 REGRETS = ("episode", "per-batch")
 
 
-def make_meta_optimizer(name: str, params, lr: float) -> torch.optim.Optimizer:
-    """RMSprop (the notebook's), Adam or SGD on gamma, PyTorch defaults otherwise (all elementwise)."""
-    if name == "rmsprop":
-        return torch.optim.RMSprop(params, lr=lr)
-    if name == "adam":
-        return torch.optim.Adam(params, lr=lr)
-    if name == "sgd":
-        return torch.optim.SGD(params, lr=lr)
-    raise ValueError(f"'meta_optimizer' must be one of {META_OPTIMIZERS}, got {name!r}")
+class MetaOptimizer:
+    """Elementwise update of gamma ``(R,)`` by a closed-form gradient, PyTorch's default formulas.
+
+    ``rmsprop``: ``v = 0.99 v + 0.01 g^2``, ``gamma -= lr g / (sqrt(v) + 1e-8)`` (``torch.optim.RMSprop``);
+    ``adam``: betas (0.9, 0.999), eps 1e-8, bias-corrected (``torch.optim.Adam``); ``sgd``: ``gamma -= lr g``.
+    Written out rather than a ``torch.optim`` instance: its per-step overhead dominated an episode here.
+    """
+
+    def __init__(self, name: str, lr: float) -> None:
+        if name not in META_OPTIMIZERS:
+            raise ValueError(f"'meta_optimizer' must be one of {META_OPTIMIZERS}, got {name!r}")
+        self.name, self.lr, self.t = name, float(lr), 0
+        self.m = self.v = None
+
+    def step(self, gamma: Tensor, grad: Tensor) -> Tensor:
+        self.t += 1
+        if self.name == "sgd":
+            return gamma - self.lr * grad
+        if self.v is None:
+            self.v = torch.zeros_like(gamma)
+            self.m = torch.zeros_like(gamma)
+        if self.name == "rmsprop":
+            self.v = self.v * 0.99 + 0.01 * grad * grad
+            return gamma - self.lr * grad / (self.v.sqrt() + 1e-8)
+        self.m = self.m * 0.9 + 0.1 * grad
+        self.v = self.v * 0.999 + 0.001 * grad * grad
+        bc1, bc2 = 1 - 0.9**self.t, 1 - 0.999**self.t
+        return gamma - (self.lr / bc1) * self.m / ((self.v.sqrt() / bc2**0.5) + 1e-8)
+
+
+def make_meta_optimizer(name: str, lr: float) -> MetaOptimizer:
+    """The meta-optimiser of gamma by name: ``"rmsprop"`` (the notebook's), ``"adam"`` or ``"sgd"``."""
+    return MetaOptimizer(name, lr)
 
 
 def online_log_likelihood(hyp: TabularHypotheses, episode: Tensor, inner_lr: float) -> tuple[Tensor, Tensor]:
@@ -84,31 +108,24 @@ def meta_train(
         raise ValueError(
             f"'transfers' must be (runs={hyp.num_runs}, episodes, steps, batch, 2), got {tuple(transfers.shape)}"
         )
-    device = hyp.a1.device
-    g = torch.zeros(hyp.num_runs, dtype=torch.float64, device=device) if gamma is None else gamma.to(torch.float64).clone()
-    g = torch.nn.Parameter(g)
-    opt = make_meta_optimizer(meta_optimizer, [g], meta_lr)
+    device = hyp.marginals.device
+    g = torch.zeros(hyp.num_runs, dtype=torch.float64, device=device) if gamma is None else gamma.to(device, torch.float64).clone()
+    opt = make_meta_optimizer(meta_optimizer, meta_lr)
     gammas, l1s, l2s = [], [], []
     for e in range(transfers.shape[1]):
         with hyp.restored():
             ll1, ll2 = online_log_likelihood(hyp, transfers[:, e], inner_lr)
-        with torch.no_grad():
-            if regret == "episode":
-                log_l1, log_l2 = ll1.sum(-1), ll2.sum(-1)
-                grad = regret_grad(g.detach(), log_l1, log_l2)
-            else:
-                log_l1, log_l2 = ll1.sum(-1), ll2.sum(-1)
-                grad = per_batch_regret_grad(g.detach(), ll1, ll2)
-        g.grad = grad
-        opt.step()
-        gammas.append(g.detach().clone())
+        log_l1, log_l2 = ll1.sum(-1), ll2.sum(-1)
+        grad = regret_grad(g, log_l1, log_l2) if regret == "episode" else per_batch_regret_grad(g, ll1, ll2)
+        g = opt.step(g, grad)
+        gammas.append(g)
         l1s.append(log_l1)
         l2s.append(log_l2)
         if callback is not None:
-            callback(e, g.detach())
+            callback(e, g)
     return {
         "gamma": torch.stack(gammas, -1),
         "log_l1": torch.stack(l1s, -1),
         "log_l2": torch.stack(l2s, -1),
-        "final_gamma": g.detach().clone(),
+        "final_gamma": g,
     }

@@ -90,14 +90,13 @@ def _counts(x: Tensor, n: int) -> Tensor:
     return out.view(r, n, n)
 
 
-def _dot(counts: Tensor, log_probs: Tensor, dims: int) -> Tensor:
-    """``sum counts * log_probs`` with ``0 * log 0 = 0`` (cells of zero probability never seen)."""
-    terms = torch.where(counts > 0, counts * log_probs, torch.zeros((), dtype=log_probs.dtype, device=log_probs.device))
-    return terms.sum(tuple(range(-dims, 0)))
-
-
 class TabularHypotheses:
-    """R runs' tables of G1 and G2 as stacked float64 logits; closed-form scores, gradients and SGD steps."""
+    """R runs' tables of G1 and G2 as stacked float64 logits; closed-form scores, gradients and SGD steps.
+
+    Internally the two hypotheses are one more batch dimension: ``marginals`` (R, 2, N) holds p(A) of G1
+    and p(B) of G2, ``conditionals`` (R, 2, N, N) p(B | A) of G1 and p(A | B) of G2 (row = parent);
+    G2 sees the transposed joint counts. ``a1, c1, a2, c2`` are views.
+    """
 
     def __init__(self, a1: Tensor, c1: Tensor, a2: Tensor, c2: Tensor) -> None:
         if a1.dim() != 2 or c1.shape != (*a1.shape, a1.shape[-1]) or a2.shape != a1.shape or c2.shape != c1.shape:
@@ -105,15 +104,32 @@ class TabularHypotheses:
                 f"tables must be a1, a2 (R, N) and c1, c2 (R, N, N); got {tuple(a1.shape)}, {tuple(c1.shape)}, "
                 f"{tuple(a2.shape)}, {tuple(c2.shape)}"
             )
-        self.a1, self.c1, self.a2, self.c2 = (t.to(_F64).clone() for t in (a1, c1, a2, c2))
+        self.marginals = torch.stack([a1, a2], 1).to(_F64)
+        self.conditionals = torch.stack([c1, c2], 1).to(_F64)
+
+    @property
+    def a1(self) -> Tensor:
+        return self.marginals[:, 0]
+
+    @property
+    def a2(self) -> Tensor:
+        return self.marginals[:, 1]
+
+    @property
+    def c1(self) -> Tensor:
+        return self.conditionals[:, 0]
+
+    @property
+    def c2(self) -> Tensor:
+        return self.conditionals[:, 1]
 
     @property
     def num_runs(self) -> int:
-        return self.a1.shape[0]
+        return self.marginals.shape[0]
 
     @property
     def num_categories(self) -> int:
-        return self.a1.shape[1]
+        return self.marginals.shape[-1]
 
     def tensors(self) -> tuple[Tensor, Tensor, Tensor, Tensor]:
         return self.a1, self.c1, self.a2, self.c2
@@ -182,27 +198,33 @@ class TabularHypotheses:
 
     @contextlib.contextmanager
     def restored(self) -> Iterator[TabularHypotheses]:
-        """Adapt freely inside; on exit the tables are bitwise what they were (pitfall 1: no leakage)."""
-        saved = tuple(t.clone() for t in self.tensors())
+        """Adapt freely inside; on exit the tables are bitwise what they were (pitfall 1: no leakage).
+
+        Steps rebind new tensors (never in place), so keeping the references is a snapshot.
+        """
+        saved = (self.marginals, self.conditionals)
         try:
             yield self
         finally:
-            self.a1, self.c1, self.a2, self.c2 = saved
+            self.marginals, self.conditionals = saved
 
     # -- closed forms ----------------------------------------------------------------------------------
-    def _log_probs(self):
-        return tuple(t.log_softmax(-1) for t in self.tensors())
+    @staticmethod
+    def _both(joint: Tensor) -> Tensor:
+        """Joint counts as each hypothesis sees them, (R, 2, N, N) with rows = its parent."""
+        return torch.stack([joint, joint.transpose(-2, -1)], 1)
+
+    def _score(self, both: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+        pm, pc = self.marginals.softmax(-1), self.conditionals.softmax(-1)
+        parents = both.sum(-1)  # (R, 2, N)
+        # xlogy: 0 log 0 = 0 for cells of zero probability that were never seen
+        ll = torch.special.xlogy(parents, pm).sum(-1) + torch.special.xlogy(both, pc).sum((-2, -1))
+        return ll, pm, pc, parents
 
     def score(self, x: Tensor) -> tuple[Tensor, Tensor]:
         """Summed log-likelihood ``(R,)`` of a batch ``x`` (R, b, 2) under G1 and G2."""
-        return self._score_counts(_counts(x, self.num_categories))
-
-    def _score_counts(self, joint: Tensor) -> tuple[Tensor, Tensor]:
-        la1, lc1, la2, lc2 = self._log_probs()
-        na, nb = joint.sum(2), joint.sum(1)
-        ll1 = _dot(na, la1, 1) + _dot(joint, lc1, 2)
-        ll2 = _dot(nb, la2, 1) + _dot(joint.transpose(1, 2), lc2, 2)
-        return ll1, ll2
+        ll = self._score(self._both(_counts(x, self.num_categories)))[0]
+        return ll[:, 0], ll[:, 1]
 
     def grads(self, joint: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor]:
         """Gradient of the summed log-likelihood for joint counts (or probabilities) ``(R, N, N)``.
@@ -211,13 +233,15 @@ class TabularHypotheses:
         with the roles of A and B swapped. With ``joint`` the transfer probabilities, this is the
         exact expected gradient of the log-likelihood per sample.
         """
-        na, nb = joint.sum(2), joint.sum(1)
-        total = na.sum(-1, keepdim=True)
-        ga1 = na - total * self.a1.softmax(-1)
-        gc1 = joint - na[:, :, None] * self.c1.softmax(-1)
-        ga2 = nb - total * self.a2.softmax(-1)
-        gc2 = joint.transpose(1, 2) - nb[:, :, None] * self.c2.softmax(-1)
-        return ga1, gc1, ga2, gc2
+        gm, gc = self._grads(self._both(joint.to(_F64)))
+        return gm[:, 0], gc[:, 0], gm[:, 1], gc[:, 1]
+
+    def _grads(self, both: Tensor, pm=None, pc=None, parents=None) -> tuple[Tensor, Tensor]:
+        pm = self.marginals.softmax(-1) if pm is None else pm
+        pc = self.conditionals.softmax(-1) if pc is None else pc
+        parents = both.sum(-1) if parents is None else parents
+        total = parents.sum(-1, keepdim=True)
+        return parents - total * pm, both - parents.unsqueeze(-1) * pc
 
     def step(self, x: Tensor, lr: float) -> tuple[Tensor, Tensor]:
         """Score the batch ``x`` (R, b, 2) first, then one SGD step on ``-mean(ll1) - mean(ll2)``.
@@ -225,16 +249,15 @@ class TabularHypotheses:
         Returns the pre-update scores ``(ll1, ll2)``, each ``(R,)`` (pitfall 2: each batch is scored before
         the inner step on it).
         """
-        joint = _counts(x, self.num_categories)
-        ll = self._score_counts(joint)
+        both = self._both(_counts(x, self.num_categories))
+        ll, pm, pc, parents = self._score(both)
+        gm, gc = self._grads(both, pm, pc, parents)
         scale = lr / x.shape[1]
-        ga1, gc1, ga2, gc2 = self.grads(joint)
-        self.a1 = self.a1 + scale * ga1
-        self.c1 = self.c1 + scale * gc1
-        self.a2 = self.a2 + scale * ga2
-        self.c2 = self.c2 + scale * gc2
-        return ll
+        self.marginals = self.marginals + scale * gm
+        self.conditionals = self.conditionals + scale * gc
+        return ll[:, 0], ll[:, 1]
 
     def expected_log_likelihood(self, joint: Tensor) -> tuple[Tensor, Tensor]:
         """Exact expected log-likelihood per sample ``(R,)`` under probabilities ``joint`` (R, N, N)."""
-        return self._score_counts(joint.to(_F64))
+        ll = self._score(self._both(joint.to(_F64)))[0]
+        return ll[:, 0], ll[:, 1]

@@ -62,3 +62,19 @@ def test_cuda_batched_loop_matches_cpu():
     cpu = meta_train(h, x)["gamma"]
     gpu = meta_train(h.to("cuda"), x.to("cuda"))["gamma"].cpu()
     torch.testing.assert_close(gpu, cpu, rtol=0, atol=1e-8)
+
+
+@pytest.mark.parametrize("name, cls", [("rmsprop", torch.optim.RMSprop), ("adam", torch.optim.Adam), ("sgd", torch.optim.SGD)])
+def test_meta_optimizers_equal_torch_optim(name, cls):
+    from etude_meta_transfer import MetaOptimizer
+
+    gen = torch.Generator().manual_seed(0)
+    grads = torch.randn(30, 4, generator=gen, dtype=torch.float64)
+    p = torch.nn.Parameter(torch.zeros(4, dtype=torch.float64))
+    ref = cls([p], lr=0.03)
+    ours, g = MetaOptimizer(name, 0.03), torch.zeros(4, dtype=torch.float64)
+    for grad in grads:
+        p.grad = grad.clone()
+        ref.step()
+        g = ours.step(g, grad)
+    torch.testing.assert_close(g, p.detach(), rtol=0, atol=1e-13)
