@@ -8,7 +8,8 @@ Public API: the regret and its closed-form gradient (:func:`transfer_regret`,
 hypotheses batched over runs (:class:`TabularHypotheses`,
 :func:`hypothesis_scms`), transfer episodes (:func:`meta_train`,
 :func:`online_log_likelihood`), the estimator :class:`MetaTransferDirection`,
-the procedure :class:`MetaTransfer` and the task :class:`BivariateTransferTask`.
+the procedure :class:`MetaTransfer`, the task :class:`BivariateTransferTask`, and the continuous
+multimodal experiment (:class:`MixtureDensityNetwork`, :func:`continuous_meta_train`).
 Graphs, mechanisms and interventions come from etude-scm.
 """
 
@@ -34,8 +35,14 @@ _EXPORTS = {
     "MetaTransferDirectionConfig": "estimator",
     "MetaTransfer": "procedure",
     "MetaTransferConfig": "procedure",
+    "MixtureDensityNetwork": "continuous",
+    "continuous_meta_train": "continuous",
+    "fit_gaussian_mixture": "continuous",
+    "gaussian_mixture_log_prob": "continuous",
     "BivariateTransferTask": "tasks",
     "BivariateTransferTaskConfig": "tasks",
+    "SplineTransferTask": "tasks",
+    "SplineTransferTaskConfig": "tasks",
     "make_data_scm": "tasks",
     "sample_transfers": "tasks",
 }

@@ -42,7 +42,7 @@ class MetaTransferDirectionConfig:
     num_categories: int = field(default=10, validator=positive, doc="categories N of A and of B")
     hypotheses: str = field(
         default="tabular", validator=one_of("tabular"),
-        doc="parametrisation of the modules: 'tabular' (softmax tables; the MLP and MDN ones are not built yet)",
+        doc="parametrisation of the modules: 'tabular' (softmax tables); MLP and MDN modules are not in the estimator yet",
     )
     inner_lr: float = field(default=0.1, validator=positive, doc="SGD learning rate of the inner adaptation")
     meta_lr: float = field(default=1e-2, validator=positive, doc="learning rate of the meta-optimiser on gamma")

@@ -45,6 +45,11 @@ def register_components(registry):
         summary="Two categorical variables cause -> effect (etude-scm), transfers that redraw the cause's marginal.",
         example={"num_categories": 4, "num_train": 100, "episodes": 3, "test_episodes": 2, "seed": 0},
     )
+    registry.add(
+        "task", "spline-transfer", "etude_meta_transfer.tasks:SplineTransferTask",
+        summary="B := spline(A) + N(0, 1) (etude-scm); A ~ N(0, 4) to train, N(m, 4), m in {-4..4}, for transfers.",
+        example={"num_train": 100, "episodes": 3, "test_episodes": 2, "samples": 50, "seed": 0},
+    )
 
 
 def _add(registry, name, seeds, scales=("smoke", "quick", "full"), **metadata):

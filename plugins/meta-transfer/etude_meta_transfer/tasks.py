@@ -34,7 +34,7 @@ from etude_scm import SCM, CategoricalTable, create_categorical_scm
 
 from .tabular import joint_probs
 
-__all__ = ["BivariateTransferTask", "BivariateTransferTaskConfig", "sample_transfers", "make_data_scm"]
+__all__ = ["BivariateTransferTask", "BivariateTransferTaskConfig", "SplineTransferTask", "SplineTransferTaskConfig", "sample_transfers", "make_data_scm"]
 
 
 @configclass
@@ -111,4 +111,55 @@ class BivariateTransferTask(Task):
             x, marg, joints = sample_transfers(scm, cfg.cause, count, per, g)
             x = x.view(count, cfg.steps, cfg.batch_size, 2)
             splits[name] = Split(x, marg, {"cause": cfg.cause, "joints": joints})
+        return splits
+
+
+@configclass
+class SplineTransferTaskConfig:
+    num_train: int = field(default=10_000, validator=positive, doc="observational training samples")
+    episodes: int = field(default=500, validator=positive, doc="transfer distributions for meta-training")
+    test_episodes: int = field(default=20, validator=positive, doc="held-out transfer distributions")
+    samples: int = field(default=1000, validator=positive, doc="samples per transfer distribution")
+    seed: int = field(default=0, validator=non_negative, doc="seed of the spline, the transfers and the samples")
+
+
+class SplineTransferTask(Task):
+    """``B := spline(A) + N(0, 1)`` (etude-scm ``spline-scm``); A ~ N(0, 2^2) to train, N(m, 2^2) for transfers.
+
+    ``m`` is a uniform integer in [-4, 4] per transfer (the official continuous notebook), applied by
+    ``replace_mechanism("A", LinearGaussian((), m, 2))``. Splits: ``train`` (num_train, 2) float,
+    ``transfer`` (episodes, samples, 2) and ``test`` (test_episodes, samples, 2), columns (A, B);
+    targets of the transfer splits are the shifts ``m``.
+
+    References:
+        Y. Bengio et al. "A Meta-Transfer Objective for Learning to Disentangle Causal Mechanisms".
+        ICLR 2020. arXiv:1901.10912 (continuous multimodal experiment).
+
+    Example:
+        >>> SplineTransferTask(num_train=10, episodes=2, test_episodes=1, samples=5).split("transfer").inputs.shape
+        torch.Size([2, 5, 2])
+    """
+
+    Config = SplineTransferTaskConfig
+    split_names = ("train", "transfer", "test")
+
+    def __init__(self, config=None, **overrides) -> None:
+        super().__init__(config, **overrides)
+        self.input_shape = (2,)
+
+    def make_splits(self) -> dict[str, Split]:
+        from etude_scm import LinearGaussian, create_spline_scm  # noqa: PLC0415
+
+        cfg = self.config
+        g = torch.Generator().manual_seed(int(cfg.seed))
+        scm = create_spline_scm("A->B", g)
+        v = scm.sample(cfg.num_train, g)
+        splits = {"train": Split(torch.stack([v["A"], v["B"]], -1), v["B"], {})}
+        for name, count in (("transfer", cfg.episodes), ("test", cfg.test_episodes)):
+            shifts = torch.randint(-4, 5, (count,), generator=g).to(torch.get_default_dtype())
+            xs = []
+            for m in shifts.tolist():
+                w = scm.replace_mechanism("A", LinearGaussian((), m, 2.0)).sample(cfg.samples, g)
+                xs.append(torch.stack([w["A"], w["B"]], -1))
+            splits[name] = Split(torch.stack(xs), shifts, {})
         return splits

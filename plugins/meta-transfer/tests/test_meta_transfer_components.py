@@ -70,3 +70,18 @@ def test_estimator_bad_input_errors_name_the_argument():
         est.fit(train, transfers, steps=0)
     with pytest.raises(ValueError, match="hypotheses"):
         etude.create("estimator", "meta-transfer-direction", hypotheses="mlp")
+
+
+class TestSplineTransferConformance(TaskConformance):
+    component = ("task", "spline-transfer")
+
+    def make_task(self, seed):
+        return self.create(num_train=100, episodes=3, test_episodes=2, samples=50, seed=seed)
+
+
+def test_spline_transfer_shifts_only_the_cause():
+    t = etude.create("task", "spline-transfer", num_train=4000, episodes=9, test_episodes=1, samples=4000, seed=0)
+    x, m = t.split("transfer").inputs, t.split("transfer").targets
+    assert set(m.tolist()) <= set(range(-4, 5))
+    torch.testing.assert_close(x[..., 0].mean(1), m, atol=0.15, rtol=0)
+    torch.testing.assert_close(x[..., 0].std(1), torch.full_like(m, 2.0), atol=0.15, rtol=0)
