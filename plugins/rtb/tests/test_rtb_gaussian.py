@@ -13,7 +13,7 @@ def test_rtb_recovers_the_gaussian_posterior_and_log_z():
     sigma2 = 4.0
     reward = GaussianLikelihood(torch.tensor([2.0, -1.0]), std=1.0)
     s = RelativeTrajectoryBalance(n_steps=20, t_scale=sigma2, parametrisation="residual", hidden_dim=64, harmonics=16,
-                                  batch_size=256, exploration=0.5, exploration_decay_steps=400, steps=600)
+                                  batch_size=256, exploration=0.5, exploration_decay_steps=600, steps=1500)
     s.fit(reward, generator=torch.Generator().manual_seed(0))
     exact = reward.log_Z_under_brownian(sigma2)
     assert abs(float(s.log_z) - exact) < 0.1
