@@ -66,6 +66,8 @@ class RTBConfig:
     joint_layers: int = field(default=2, validator=_int(1), doc="hidden layers of a new (residual) policy")
     harmonics: int = field(default=64, validator=_int(1), doc="Fourier harmonics of a new policy's time embedding")
     langevin: bool = field(default=False, doc="residual policy with the Langevin bias NN_2(t) * clip(grad log r(x_t))")
+    learned_variance: bool = field(default=False, doc="residual policy with a learned log-variance offset (the exact "
+                                   "posterior transitions of a Gaussian reward have a smaller variance than the prior's)")
     # objective
     objective: str = field(default="tb", validator=one_of("tb", "vargrad", "reinforce"),
                            doc="'tb': RTB with a learned log Z_phi; 'vargrad': relative VarGrad; 'reinforce': the RL rows")
@@ -138,7 +140,8 @@ class RelativeTrajectoryBalance(Sampler, nn.Module):
     def _new_policy(self, dim: int) -> DiffusionPolicy:
         c = self.config
         return DiffusionPolicy(dim, hidden_dim=c.hidden_dim, s_emb_dim=c.hidden_dim, t_emb_dim=c.hidden_dim,
-                               harmonics=c.harmonics, joint_layers=c.joint_layers, langevin=c.langevin)
+                               harmonics=c.harmonics, joint_layers=c.joint_layers, langevin=c.langevin,
+                               learned_variance=c.learned_variance)
 
     def build(self, prior: DiffusionPath) -> None:
         """Set the prior and build the posterior path from it (called by :meth:`fit`)."""

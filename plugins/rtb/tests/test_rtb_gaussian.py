@@ -1,4 +1,9 @@
-"""Gaussian-Gaussian closed form: Brownian prior N(0, sigma^2 I), r = N(y; x, s^2 I), d = 2, T = 20."""
+"""Gaussian-Gaussian closed form: Brownian prior N(0, sigma^2 I), r = N(y; x, s^2 I), d = 2, T = 20.
+
+The exact posterior path measure has Gaussian transitions whose variance is smaller than the prior's sigma^2 dt, so a
+fixed-variance posterior cannot represent it at T = 20 (measured: terminal variance 15% off with log Z within 0.1); the
+posterior here learns its log-variance offset, which makes the exact solution representable.
+"""
 
 import pytest
 import torch
@@ -12,7 +17,7 @@ def test_rtb_recovers_the_gaussian_posterior_and_log_z():
     torch.manual_seed(0)
     sigma2 = 4.0
     reward = GaussianLikelihood(torch.tensor([2.0, -1.0]), std=1.0)
-    s = RelativeTrajectoryBalance(n_steps=20, t_scale=sigma2, parametrisation="residual", hidden_dim=64, harmonics=16,
+    s = RelativeTrajectoryBalance(n_steps=20, t_scale=sigma2, parametrisation="residual", learned_variance=True, hidden_dim=64, harmonics=16,
                                   batch_size=256, exploration=0.5, exploration_decay_steps=600, steps=1500)
     s.fit(reward, generator=torch.Generator().manual_seed(0))
     exact = reward.log_Z_under_brownian(sigma2)
