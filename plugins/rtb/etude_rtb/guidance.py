@@ -2,9 +2,9 @@
 
 The guided process adds to the prior's drift ``u_theta(x, t)``:
 
-* ``noisy``: ``gamma sigma^2 grad log r(x_t)``, the reward evaluated at the *noisy* state (the
+* ``noisy``: ``gamma sigma^2 (t_k / t_{k+1}) grad log r(x_t)``, the reward evaluated at the *noisy* state (the
   reference toy; exact only if r(x_t) were the noisy likelihood, which it is not);
-* ``dps``: ``gamma sigma^2 grad_x log r(x_hat_1(x))`` with the one-step denoised estimate
+* ``dps``: ``gamma sigma^2 (t_k / t_{k+1}) grad_x log r(x_hat_1(x))`` with the one-step denoised estimate
   ``x_hat_1 = x + (1 - t) u_theta(x, t)``, differentiated through ``u_theta`` (Chung et al. 2023);
 * ``lgd-mc``: ``dps`` with ``log r(x_hat_1)`` replaced by ``log mean_j r(x_hat_1 + s_t eps_j)``,
   ``s_t^2 = sigma^2 (1 - t)`` (Song et al. 2023's Monte Carlo smoothing; the scale is our choice).
@@ -87,7 +87,9 @@ class Guidance(Sampler, nn.Module):
             g = torch.zeros_like(x)
         g = torch.nan_to_num(g).clamp(-c.grad_clip, c.grad_clip)
         base = prior.base_drift(x, t) if prior.base_drift is not None else 0.0
-        return base + c.gamma * prior.sigma2 * g
+        # the reference's guidance variance sigma^2 t_k / t_{k+1} (0 at the first step), on the prior's uniform grid
+        dt = 1.0 / prior.n_steps
+        return base + c.gamma * prior.sigma2 * (t / (t + dt))[:, None] * g
 
     def fit(self, reward, *, prior: DiffusionPath | None = None, steps: int | None = None, progress: bool = False,
             **kwargs: Any) -> Guidance:
