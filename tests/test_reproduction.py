@@ -23,6 +23,7 @@ HOLD_AT_QUICK = {
     "diffusion-samplers": ["diffusion-samplers/local-search-mode-coverage", "diffusion-samplers/langevin-in-high-dim"],
     "mine": ["mine/gaussian-mi", "mine/bias-correction", "mine/beats-infonce-at-high-mi"],
     "mixupe": ["mixupe/mixup-beats-erm", "mixupe/directional-derivative-regularisation"],
+    "rtb": ["rtb/posterior-matches-sir", "rtb/rl-without-kl-collapses", "rtb/kl-rl-and-guidance-biased"],
     "scm": [
         "scm/intervention-is-not-conditioning",
         "scm/sparse-mechanism-shift-is-local",
