@@ -13,7 +13,8 @@ import pytest
 from etude.claims import reproduce
 
 HOLD_AT_QUICK = {
-    "cka": ["cka/outlier-sensitivity", "cka/rbf-robust-to-outlier", "cka/linear-separability-transform"],
+    "cka": ["cka/outlier-sensitivity", "cka/rbf-robust-to-outlier", "cka/linear-separability-transform",
+            "cka/map-manipulation"],
     "compositional-attention": [
         "compositional-attention/retrieval-mechanism",
         "compositional-attention/parameter-efficiency",
