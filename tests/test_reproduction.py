@@ -13,6 +13,7 @@ import pytest
 from etude.claims import reproduce
 
 HOLD_AT_QUICK = {
+    "amortized-posterior": ["amortized-posterior/reverse-kl-predictive"],
     "cka": ["cka/outlier-sensitivity", "cka/rbf-robust-to-outlier", "cka/linear-separability-transform",
             "cka/map-manipulation"],
     "compositional-attention": [
@@ -23,6 +24,17 @@ HOLD_AT_QUICK = {
     "diffusion-samplers": ["diffusion-samplers/local-search-mode-coverage", "diffusion-samplers/langevin-in-high-dim"],
     "mine": ["mine/gaussian-mi", "mine/bias-correction", "mine/beats-infonce-at-high-mi"],
     "mixupe": ["mixupe/mixup-beats-erm", "mixupe/directional-derivative-regularisation"],
+    "scm": [
+        "scm/intervention-is-not-conditioning",
+        "scm/sparse-mechanism-shift-is-local",
+        "scm/causal-predictor-transfers",
+    ],
+    "spectral-bias": [
+        "spectral-bias/low-frequencies-first",
+        "spectral-bias/fourier-decay",
+        "spectral-bias/manifold-helps-high-frequencies",
+        "spectral-bias/low-frequencies-robust",
+    ],
 }
 
 

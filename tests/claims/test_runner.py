@@ -227,7 +227,7 @@ def test_the_old_single_function_form_is_refused(etude_registry):
         registry.add_claim("old/one", "m:f", statement="s", source="T")
 
     module = types.SimpleNamespace(register_claims=etude.hookimpl(register_claims))
-    record = etude_registry.add_plugin(module, "old")
+    record = etude_registry.add_plugin(module, "old", expect_failure=True)
     assert record.status == "failed" and "add_claim" in record.error
 
 
