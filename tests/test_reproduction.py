@@ -14,7 +14,8 @@ from etude.claims import reproduce
 
 HOLD_AT_QUICK = {
     "amortized-posterior": ["amortized-posterior/reverse-kl-predictive"],
-    "cka": ["cka/outlier-sensitivity", "cka/rbf-robust-to-outlier", "cka/linear-separability-transform"],
+    "cka": ["cka/outlier-sensitivity", "cka/rbf-robust-to-outlier", "cka/linear-separability-transform",
+            "cka/map-manipulation"],
     "compositional-attention": [
         "compositional-attention/retrieval-mechanism",
         "compositional-attention/parameter-efficiency",
