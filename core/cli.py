@@ -99,6 +99,7 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
         progress=not args.json and not args.quiet and sys.stderr.isatty(),
         threads=None if args.threads == 0 else args.threads,
         rerun=args.rerun,
+        jobs=args.jobs,
         on_result=None if args.json or args.quiet else _announce,
     )
     if args.json:
@@ -149,7 +150,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seeds", type=int, help="number of seeds (default: each claim's own)")
     p.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
     p.add_argument("--out", default="runs/latest", help="output folder (default: runs/latest)")
-    p.add_argument("--threads", type=int, default=1, help="torch CPU threads (0: torch's default; default 1)")
+    p.add_argument("--threads", type=int, default=1,
+                   help="torch CPU threads per process running units (0: torch's default; default 1)")
+    p.add_argument("--jobs", "-j", type=int, default=1,
+                   help="worker processes running units side by side (default 1: in this process)")
     p.add_argument("--rerun", action="store_true", help="rerun claims already completed in --out")
     p.add_argument("--quiet", action="store_true", help="no progress output")
     p.add_argument("--json", action="store_true", help="print results as JSON")

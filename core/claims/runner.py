@@ -190,7 +190,7 @@ def _run_plan(
 
     from .executors import execute  # noqa: PLC0415
 
-    execute(units, unit_done, jobs=jobs, progress=progress)
+    execute(units, unit_done, jobs=jobs, progress=progress, threads=threads)
     store.publish(header)
     return [results[c.id] for c, _ in plan if c.id in results]
 
