@@ -143,11 +143,12 @@ def artefact(producer: str | Callable[..., Any], /, *, cache_dir: pathlib.Path |
                 torch.save({"key": key, "value": value}, handle)
             except Exception as exc:
                 raise TypeError(f"artefact of {producer_name(producer)} cannot be stored with torch.save: {exc}") from exc
-        # what later callers get: the value as loaded back (weights_only), so a value that does not load fails here
-        found, loaded = _load(path)
-        if not found:
+        # every caller gets the value as loaded back (weights_only), so one that does not load fails here, at once
+        try:
+            return torch.load(path, map_location="cpu", weights_only=True)["value"]
+        except Exception as exc:
+            path.unlink(missing_ok=True)
             raise TypeError(
                 f"artefact of {producer_name(producer)} does not load with weights_only=True: return tensors, "
-                "state dicts and dicts/lists/tuples of numbers, strings and tensors"
-            )
-        return loaded
+                f"state dicts and dicts/lists/tuples of numbers, strings and tensors ({type(exc).__name__})"
+            ) from None

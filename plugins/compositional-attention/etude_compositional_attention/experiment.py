@@ -18,15 +18,6 @@ from .tasks import ContextualRetrieval
 
 __all__ = ["evaluate", "retrieval_agreement", "train_on_task"]
 
-_CACHE: dict[tuple, dict[str, Any]] = {}
-
-
-def _freeze(value: Any) -> Any:
-    if isinstance(value, Mapping):
-        return tuple(sorted((k, _freeze(v)) for k, v in value.items()))
-    return value
-
-
 @torch.no_grad()
 def evaluate(model: RetrievalTransformer, task: ContextualRetrieval, split: str, n: int, seed: int, device: str = "cpu") -> dict[str, Any]:
     """Mean L1 error on ``n`` fresh sequences of ``split`` (evaluation RNG ``seed``), plus retrieval weights."""
@@ -74,20 +65,16 @@ def train_on_task(
     eval_splits: tuple[str, ...] = ("any",),
     eval_size: int = 5000,
     device: str = "cpu",
-    cache: bool = True,
 ) -> dict[str, Any]:
     """Train a :class:`RetrievalTransformer` on fresh task samples with Adam and an L1 loss.
 
     Model init uses ``seed``; the training data stream its own generator
     (``seed``); evaluation a separate one (``10_000 + seed``). Returns the L1
     error per evaluation split, parameter counts, the retrieval agreement of
-    compositional attention (on the first evaluation split) and seconds.
-    Results are cached in-process by their arguments, so claims that share a
-    baseline train it once per ``etude reproduce`` run.
+    compositional attention (on the first evaluation split), seconds and the
+    trained ``model``. (The claims share runs through the runner's artefact
+    cache, :func:`etude_compositional_attention.claims.retrieval_run`.)
     """
-    key = (_freeze(task), _freeze(model), seed, steps, batch, lr, train_split, eval_splits, eval_size, device)
-    if cache and key in _CACHE:
-        return _CACHE[key]
     start = time.perf_counter()
     data_task = ContextualRetrieval(**{**task, "seed": seed})
     torch.manual_seed(seed)
@@ -119,6 +106,4 @@ def train_on_task(
                 result["agreement"] = retrieval_agreement(w["retrieval"], ev["data"]["contexts"])
     result["seconds"] = time.perf_counter() - start
     result["model"] = net
-    if cache:
-        _CACHE[key] = result
     return result
