@@ -25,13 +25,22 @@ Done = Callable[[dict[str, Any]], None]
 
 
 def execute(units: Sequence[Unit], done: Done, *, jobs: int = 1, progress: bool = False,
-            threads: int | None = 1) -> None:
-    """Run every unit and call ``done(record)`` in this process as each finishes."""
+            threads: int | None = 1, executor: str = "local", options: dict[str, Any] | None = None,
+            out: Any = None) -> None:
+    """Run every unit and call ``done(record)`` in this process as each finishes.
+
+    ``executor`` is ``"local"`` (serial or a pool of ``jobs`` workers) or one
+    of :mod:`etude.claims.slurm`'s (``slurm``, ``submitit-local``, ``submitit-debug``).
+    """
     if not units:
         return
     bar = _Bar(len(units), progress)
     try:
-        if jobs <= 1 or len(units) == 1:
+        if executor != "local":
+            from .slurm import execute_submitit  # noqa: PLC0415
+
+            execute_submitit(units, done, kind=executor, out=out, options=options or {}, bar=bar)
+        elif jobs <= 1 or len(units) == 1:
             for unit in units:
                 bar.running(unit)
                 record = run_unit(unit)
@@ -110,10 +119,19 @@ class _Worker:
         self.conn.close()
 
 
-def died_record(unit: Unit, exitcode: int | None) -> dict[str, Any]:
-    """The record of a unit whose process ended before returning."""
+def failed_record(unit: Unit, error: str) -> dict[str, Any]:
+    """The record of a unit that did not return (its process died, its job failed)."""
     from .units import _etude_version  # noqa: PLC0415
 
+    return {
+        "claim": unit.claim_id, "scale": unit.scale, "seed": unit.seed, "device": unit.device, "status": "error",
+        "measurements": None, "seconds": 0.0, "plugin_version": unit.plugin_version, "etude_version": _etude_version(),
+        "error": error,
+    }
+
+
+def died_record(unit: Unit, exitcode: int | None) -> dict[str, Any]:
+    """The record of a unit whose process ended before returning."""
     if exitcode is not None and exitcode < 0:
         try:
             how = f"killed by signal {signal.Signals(-exitcode).name}"
@@ -121,12 +139,8 @@ def died_record(unit: Unit, exitcode: int | None) -> dict[str, Any]:
             how = f"killed by signal {-exitcode}"
     else:
         how = f"exit code {exitcode}"
-    return {
-        "claim": unit.claim_id, "scale": unit.scale, "seed": unit.seed, "device": unit.device, "status": "error",
-        "measurements": None, "seconds": 0.0, "plugin_version": unit.plugin_version, "etude_version": _etude_version(),
-        "error": (f"WorkerDied: the worker process running this unit ended ({how}) before returning a result; "
-                  "the unit runs again on the next `etude reproduce` into this folder"),
-    }
+    return failed_record(unit, f"WorkerDied: the worker process running this unit ended ({how}) before returning a "
+                               "result; the unit runs again on the next `etude reproduce` into this folder")
 
 
 def _run_pool(units: Sequence[Unit], done: Done, *, jobs: int, threads: int | None, bar: _Bar) -> None:
