@@ -125,11 +125,15 @@ def artefact(producer: str | Callable[..., Any], /, *, cache_dir: pathlib.Path |
 
     from etude.runtime.atomic import atomic_open  # noqa: PLC0415
 
+    from etude.runtime import distributed  # noqa: PLC0415
+
     function = resolve_reference(producer)
     if cache_dir is None:
         return function(seed=seed, device=device, **config)
     stem, key = artefact_key(producer, seed=seed, device=device, config=config)
     path = pathlib.Path(cache_dir) / f"{stem}.pt"
+    if distributed.is_distributed():
+        return _distributed_artefact(function, path, key, seed=seed, device=device, config=config)
     found, value = _load(path)
     if found:
         return value
@@ -152,3 +156,24 @@ def artefact(producer: str | Callable[..., Any], /, *, cache_dir: pathlib.Path |
                 f"artefact of {producer_name(producer)} does not load with weights_only=True: return tensors, "
                 f"state dicts and dicts/lists/tuples of numbers, strings and tensors ({type(exc).__name__})"
             ) from None
+
+
+def _distributed_artefact(function: Callable[..., Any], path: pathlib.Path, key: str, *, seed: int, device: str,
+                          config: dict[str, Any]) -> Any:
+    """Under DDP every rank computes together (collectives), rank 0 decides and stores."""
+    import torch  # noqa: PLC0415
+
+    from etude.runtime import distributed  # noqa: PLC0415
+    from etude.runtime.atomic import atomic_open  # noqa: PLC0415
+
+    found, value = _load(path) if distributed.is_main() else (False, None)
+    if distributed.broadcast_object(found):
+        if not distributed.is_main():
+            value = torch.load(path, map_location="cpu", weights_only=True)["value"]
+        return value
+    value = function(seed=seed, device=device, **config)
+    if distributed.is_main():
+        with file_lock(path.with_name(f".{path.stem}.lock")), atomic_open(path, "wb") as handle:
+            torch.save({"key": key, "value": value}, handle)
+    distributed.barrier()
+    return value

@@ -15,6 +15,7 @@ import pathlib
 import platform
 import socket
 import subprocess
+import tempfile
 import time
 import traceback
 from collections.abc import Callable, Sequence
@@ -153,10 +154,15 @@ def _run_plan(
     executor: str = "local",
     executor_options: dict[str, Any] | None = None,
 ) -> list[ClaimResult]:
+    from etude.runtime import distributed  # noqa: PLC0415
+
     out.mkdir(parents=True, exist_ok=True)
     _configure_torch(device, threads)
-    store = ResultsStore(out)
-    store.check_views()
+    distributed.init()  # under torchrun / srun: every rank runs the units together, rank 0 records
+    main = distributed.is_main()
+    store = ResultsStore(out, readonly=not main)
+    if main:
+        store.check_views()
     header = run_header([c for c, _ in plan])
     cache_dir = cache_dir_for(out)
     results: dict[str, ClaimResult] = {}
@@ -255,7 +261,10 @@ def judge_claim(
         result.error = text
         result.notes = f"{len(failed)} of {len(seeds)} seed(s) failed: {result.failed_seeds}; first (seed {first_seed}) shown"
         return result
-    ctx = JudgeContext(claim_id=claim.id, scale=scale, seeds=list(seeds), device=device, out_dir=out / FIGURES,
+    from etude.runtime import distributed  # noqa: PLC0415
+
+    figures = out / FIGURES if distributed.is_main() else pathlib.Path(tempfile.mkdtemp(prefix="etude-rank-figures-"))
+    ctx = JudgeContext(claim_id=claim.id, scale=scale, seeds=list(seeds), device=device, out_dir=figures,
                        progress=progress)
     start = time.perf_counter()
     try:

@@ -111,6 +111,8 @@ def make_executor(kind: str, folder: pathlib.Path, options: Mapping[str, Any]) -
     params: dict[str, Any] = {"name": "etude-unit"}
     if options.get("gpus_per_unit") is not None:
         params["gpus_per_node"] = options["gpus_per_unit"]
+        if options["gpus_per_unit"] > 1:  # one task per GPU: the unit trains with DDP (etude.runtime.distributed)
+            params["tasks_per_node"] = options["gpus_per_unit"]
     if options.get("cpus_per_unit") is not None:
         params["cpus_per_task"] = options["cpus_per_unit"]
     if options.get("mem") is not None:
@@ -139,6 +141,8 @@ class UnitJob:
     def __call__(self, unit: Unit) -> dict[str, Any]:
         from .store import ResultsStore  # noqa: PLC0415
 
+        from etude.runtime import distributed  # noqa: PLC0415
+
         record = run_unit(unit)
         try:
             import submitit  # noqa: PLC0415
@@ -147,7 +151,7 @@ class UnitJob:
             record["job_id"] = env.job_id
         except (ImportError, RuntimeError):
             pass
-        ResultsStore(self.out).write_unit(record)
+        ResultsStore(self.out, readonly=not distributed.is_main()).write_unit(record)
         return record
 
     def checkpoint(self, unit: Unit) -> Any:

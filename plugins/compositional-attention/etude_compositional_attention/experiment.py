@@ -10,7 +10,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from etude.runtime import train
+from etude.runtime import distributed, train
 from etude.runtime.seeding import make_generator
 
 from .models import RetrievalTransformer
@@ -68,7 +68,9 @@ def train_on_task(
 ) -> dict[str, Any]:
     """Train a :class:`RetrievalTransformer` on fresh task samples with Adam and an L1 loss.
 
-    Model init uses ``seed``; the training data stream its own generator
+    Data-parallel when run under torchrun or as a multi-GPU SLURM unit
+    (:mod:`etude.runtime.distributed`): ``batch`` is the global batch. Model
+    init uses ``seed``; the training data stream its own generator
     (``seed``); evaluation a separate one (``10_000 + seed``). Returns the L1
     error per evaluation split, parameter counts, the retrieval agreement of
     compositional attention (on the first evaluation split), seconds and the
@@ -81,11 +83,14 @@ def train_on_task(
     net = RetrievalTransformer(**{"in_dim": data_task.input_dim, **model}).to(device)
     opt = torch.optim.Adam(net.parameters(), lr=lr)
     gen = make_generator(seed)
+    # under torchrun / a multi-GPU SLURM unit: DDP, every rank on its share of the same global batch
+    # (the same updates as one process on the whole batch); in one process both calls are the identity
+    trained = distributed.wrap(net, device)
 
     def step(_: int) -> Tensor:
         d = data_task.sample(batch, gen, split=train_split)
-        pred = net(d["inputs"].to(device)).squeeze(-1)
-        loss = (pred - d["targets"].to(device)).abs().mean()
+        pred = trained(distributed.shard(d["inputs"]).to(device)).squeeze(-1)
+        loss = (pred - distributed.shard(d["targets"]).to(device)).abs().mean()
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
