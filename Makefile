@@ -18,7 +18,7 @@ JOBS ?= 2
 # worker processes of `make demo`: one per core
 DEMO_JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
-.PHONY: help install demo test test-fast docs gpu-test lint clean
+.PHONY: help install demo test test-fast docs gpu-test gpu-check gpu-wheels lint clean
 
 help:
 	@echo "make demo   set up .venv and run every plugin's claims at quick scale into runs/demo"
@@ -50,6 +50,17 @@ test-fast: $(STAMP)
 
 gpu-test: $(STAMP)
 	$(BIN)/python -m pytest -m gpu tests $(addsuffix tests,$(PLUGIN_DIRS)) $(PYTEST_ARGS)
+
+# The prepared GPU run (gpu tests, CUDA benchmarks, the full claims of gpu-claims.txt within
+# GPU_BUDGET_S seconds) into OUT; its own environment keeps the machine's CUDA torch.
+gpu-check:
+	bash scripts/gpu-check.sh
+
+# Wheels (cp312, manylinux) of what the lent GPU machine's image lacks, for WHEELHOUSE=.whl make gpu-check.
+gpu-wheels: $(STAMP)
+	grep -v '^#' scripts/gpu-wheels.txt | xargs $(PIP) download -q --no-deps --only-binary=:all: \
+		--python-version 3.12 --implementation cp --platform manylinux_2_28_x86_64 \
+		--platform manylinux_2_17_x86_64 --platform manylinux2014_x86_64 -d .whl
 
 docs: $(STAMP)
 	$(BIN)/sphinx-build -W --keep-going -q -b html docs docs/_build/html

@@ -77,6 +77,7 @@ def main() -> None:
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     parser.add_argument("--quick", action="store_true", help="fewer lengths and repetitions")
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--lengths", type=int, nargs="+", default=None, help="sequence lengths T (default: per device)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     device = args.device
@@ -84,6 +85,8 @@ def main() -> None:
         E, S, R, B, lengths, reps, dtype = 512, 8, 2, 32, (64, 128, 256, 512, 1024, 2048), 20, torch.bfloat16
     else:
         E, S, R, B, lengths, reps, dtype = 128, 4, 2, 4, (64, 128, 256, 512, 1024), 5, torch.float32
+    if args.lengths:
+        lengths = tuple(args.lengths)
     if args.quick:
         lengths, reps = lengths[:3], 3
     head = E // S

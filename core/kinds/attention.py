@@ -56,6 +56,55 @@ class AttentionMechanism(Component, nn.Module, abc.ABC):
         """Validated inputs in, ``(output, weights-or-None)`` out."""
 
 
+_WEIGHT_KEYS = ("attention", "weights", "probabilities", "search", "keys")
+
+
+def key_weights(weights: Any) -> Tensor:
+    """Head-averaged attention probabilities ``(B, Tq, Tk)`` from what any mechanism returns as ``weights``.
+
+    Accepts a tensor (B, Tq, Tk) (returned as is) or (B, H, Tq, Tk)
+    (averaged over heads H), a dict (the entry under the first of
+    ``"attention"``, ``"weights"``, ``"probabilities"``, ``"search"``,
+    ``"keys"`` that exists, or its only 3-D / 4-D tensor entry), or a
+    list / tuple of per-layer weights (the last layer's). Rows of
+    probabilities keep summing to 1 (a fully masked query row stays 0).
+    Used to read which keys a query attends to, whatever the mechanism
+    (multi-head attention, compositional attention's search weights, ...).
+
+    Examples:
+        >>> import torch
+        >>> w = torch.softmax(torch.randn(2, 4, 3, 5), dim=-1)   # (B, H, Tq, Tk)
+        >>> key_weights(w).shape, bool(torch.allclose(key_weights(w).sum(-1), torch.ones(2, 3)))
+        (torch.Size([2, 3, 5]), True)
+        >>> key_weights({"search": w, "retrieval": torch.rand(2, 3)}).shape
+        torch.Size([2, 3, 5])
+    """
+    if isinstance(weights, (list, tuple)):
+        if not weights:
+            raise ValueError("key_weights: got an empty sequence of weights")
+        return key_weights(weights[-1])
+    if isinstance(weights, dict):
+        for key in _WEIGHT_KEYS:
+            if key in weights:
+                return key_weights(weights[key])
+        tensors = {k: v for k, v in weights.items() if isinstance(v, Tensor) and v.dim() in (3, 4)}
+        if len(tensors) != 1:
+            raise ValueError(
+                f"key_weights: cannot tell which of the dict entries {sorted(weights)} are the attention "
+                f"probabilities; name it one of {_WEIGHT_KEYS} or pass the tensor"
+            )
+        return key_weights(next(iter(tensors.values())))
+    if weights is None:
+        raise ValueError("key_weights: weights is None; call the mechanism with need_weights=True")
+    if not isinstance(weights, Tensor):
+        raise TypeError(f"key_weights: expected a tensor, dict or sequence of weights, got {type(weights).__name__}")
+    if weights.dim() == 3:
+        return weights
+    if weights.dim() == 4:
+        return weights.mean(dim=1)
+    raise ValueError(f"key_weights: weights must be (B, Tq, Tk) or (B, H, Tq, Tk), got shape {tuple(weights.shape)}")
+
+
 def check_attention_inputs(
     query: Tensor, key: Tensor, value: Tensor, mask: Tensor | None, embed_dim: int, name: str
 ) -> None:

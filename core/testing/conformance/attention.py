@@ -71,6 +71,16 @@ class AttentionConformance(ConformanceSuite):
         _, w = self._attn()(self._x(self.tq), need_weights=True)
         assert w is not None
 
+    def test_key_weights_are_probabilities_over_keys(self):
+        """``etude.kinds.key_weights`` reads (B, Tq, Tk) head-averaged probabilities from the returned weights."""
+        from etude.kinds import key_weights  # noqa: PLC0415
+
+        q, kv = self._x(self.tq, torch.float64), self._x(self.tk, torch.float64, seed=1)
+        probs = key_weights(self._attn(torch.float64)(q, kv, need_weights=True)[1])
+        assert probs.shape == (self.batch, self.tq, self.tk)
+        assert (probs >= 0).all()
+        torch.testing.assert_close(probs.sum(-1), torch.ones(self.batch, self.tq, dtype=probs.dtype))
+
     def test_gradients_reach_parameters(self):
         attn = self._attn(torch.float64).train()
         out, _ = attn(self._x(self.tq, torch.float64).requires_grad_(True))
