@@ -5,14 +5,20 @@ from __future__ import annotations
 import types
 
 import etude
-from etude.claims import ClaimContext, Outcome
+from etude.claims import JudgeContext, Outcome, SeedContext
 from etude.claims.runner import reproduce
 
+ROOT = {"path": "."}
 
-def needs_mnist(ctx: ClaimContext) -> Outcome:
+
+def needs_mnist_run(ctx: SeedContext) -> dict:
     from etude.data import MNIST  # noqa: PLC0415
 
-    MNIST(root=str(ctx.out_dir / "no-data")).split("train")
+    MNIST(root=ROOT["path"]).split("train")
+    return {"ran": True}
+
+
+def needs_mnist_judge(ctx: JudgeContext, runs: list[dict]) -> Outcome:
     return Outcome(holds=True)
 
 
@@ -21,13 +27,15 @@ def _plugin():
 
     @etude.hookimpl
     def register_claims(registry):
-        registry.add_claim("needs-data/mnist", needs_mnist, statement="needs MNIST", source="Table 1")
+        registry.add_claim("needs-data/mnist", run=needs_mnist_run, judge=needs_mnist_judge, statement="needs MNIST",
+                           source="Table 1")
 
     module.register_claims = register_claims
     return module
 
 
 def test_missing_data_is_not_run_with_the_hint(etude_registry, tmp_path):
+    ROOT["path"] = str(tmp_path / "no-data")
     etude_registry.add_plugin(_plugin(), "needs-data")
     (result,) = [r for r in reproduce(scale="smoke", out=tmp_path, progress=False) if r.id == "needs-data/mnist"]
     assert result.status == "not-run" and result.holds is None and not result.error
