@@ -107,7 +107,10 @@ def _gigabytes(value: Any) -> float:
 def make_executor(kind: str, folder: pathlib.Path, options: Mapping[str, Any]) -> Any:
     """A submitit ``AutoExecutor`` for ``kind`` (slurm, submitit-local, submitit-debug) with the options."""
     submitit = _submitit()
-    executor = submitit.AutoExecutor(folder=folder / "%j", cluster=None if kind == "slurm" else KINDS[kind])
+    if kind == "slurm" and not submitit.SlurmExecutor.affinity() > 0:  # never fall back to local jobs silently
+        raise ValueError("--executor slurm: SLURM is not available here (no sbatch/srun on PATH); "
+                         "run it on the cluster's login node, or use --executor submitit-local to test the path")
+    executor = submitit.AutoExecutor(folder=folder / "%j", cluster=KINDS[kind])
     params: dict[str, Any] = {"name": "etude-unit"}
     if options.get("gpus_per_unit") is not None:
         params["gpus_per_node"] = options["gpus_per_unit"]

@@ -164,3 +164,11 @@ def test_cli_status_and_flags(cluster_claims, tmp_path, capsys):
     out = capsys.readouterr().out
     assert "cluster/ok [smoke]" in out and "0 1 2" in out
     assert main(["reproduce", "--partition", "long", "--out", str(tmp_path)]) == 2  # needs --executor slurm
+
+
+@pytest.mark.skipif(submitit.SlurmExecutor.affinity() > 0, reason="SLURM is available here")
+def test_slurm_without_slurm_is_a_clear_error(tmp_path):
+    from etude.claims.slurm import make_executor
+
+    with pytest.raises(ValueError, match="SLURM is not available here"):
+        make_executor("slurm", tmp_path, {})
