@@ -51,6 +51,13 @@ def write_results(out: pathlib.Path, results: dict[tuple[str, str], ClaimResult]
     payload = {"etude_version": _version(), "claims": [r.as_dict() for r in rows]}
     atomic_write_text(out / RESULTS, json.dumps(payload, indent=2, sort_keys=False) + "\n")
     atomic_write_text(out / REPORT, render_report(rows))
+    _write_html(out, rows)
+
+
+def _write_html(out: pathlib.Path, rows: list[ClaimResult]) -> None:
+    from etude.report import write_html_report  # noqa: PLC0415 - etude.report imports etude.claims
+
+    write_html_report(out, rows)
 
 
 def run_claim(
