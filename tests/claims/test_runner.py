@@ -74,8 +74,9 @@ def test_results_json_matches_schema_and_report(demo, tmp_path):
     jsonschema.validate(data, results_schema())
     assert {c["id"] for c in data["claims"]} == {"demo/a-fails", "demo/b-good", "demo/c-full-only", "demo/d-wrong-type"}
     report = (tmp_path / "report.md").read_text()
-    assert "## demo" in report and "| `demo/b-good` | smoke | value = 0.5 | value = 0.5; n_seeds = 2 | **holds**" in report
-    assert "**error**" in report and "**not run at this scale**" in report
+    assert "## demo" in report and "- ✓ **holds** `demo/b-good` [smoke]: value: paper 0.5, ours 0.5" in report
+    assert "**error**" in report and "**not run**" in report
+    assert 'data-verdict="holds"' in (tmp_path / "report.html").read_text()
 
 
 def test_rerun_skips_completed_claims(demo, tmp_path):
