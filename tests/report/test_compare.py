@@ -85,3 +85,34 @@ def test_etude_report_single_folder_and_errors(tmp_path, two_runs, capsys):
     assert "alpha/holds" in (a / "report.md").read_text()
     assert main(["report", str(tmp_path / "nowhere")]) == 2
     assert "no results.json" in capsys.readouterr().err
+
+
+def test_reproduce_compare_flags_a_changed_verdict(tmp_path, etude_registry, capsys):
+    import types
+
+    import etude
+    from etude.claims import Outcome
+
+    state = {"holds": True, "value": 1.0}
+
+    def flips(ctx):
+        """Criterion: holds when the switch is on."""
+        return Outcome(holds=state["holds"], metrics={"value": state["value"]})
+
+    module = types.ModuleType("flip_plugin")
+
+    @etude.hookimpl
+    def register_claims(registry):
+        registry.add_claim("flip/c", flips, statement="s", source="Table 1", paper={"value": 1.0})
+
+    module.register_claims = register_claims
+    etude_registry.add_plugin(module, "flip")
+    first, second = tmp_path / "first", tmp_path / "second"
+    assert main(["reproduce", "--scale", "smoke", "--out", str(first), "--quiet"]) == 0
+    state.update(holds=False, value=0.5)
+    code = main(["reproduce", "--scale", "smoke", "--out", str(second), "--quiet", "--compare", str(first),
+                 "--fail-on-regression"])
+    out = capsys.readouterr().out
+    assert code == 1 and "REGRESSION flip/c [smoke]: holds -> does not hold" in out
+    page = (second / "report.html").read_text()
+    assert "Compared with" in page and "value 1 &rarr; 0.5 (-0.5)" in page
