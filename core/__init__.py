@@ -32,7 +32,7 @@ from etude.registry import (
 )
 
 if TYPE_CHECKING:  # pragma: no cover
-    from etude.claims import ClaimContext, Outcome
+    from etude.claims import JudgeContext, Outcome, SeedContext
     from etude.config import ConfigError
     from etude.kinds import (
         AttentionMechanism,
@@ -112,7 +112,8 @@ _LAZY = {
     "ConfigError": "etude.config",
     "configclass": "etude.config",
     # claims
-    "ClaimContext": "etude.claims",
+    "SeedContext": "etude.claims",
+    "JudgeContext": "etude.claims",
     "Outcome": "etude.claims",
     "reproduce": "etude.claims",
 }
@@ -136,12 +137,12 @@ def __dir__() -> list[str]:
 __all__ = [
     "AttentionMechanism",
     "Augmenter",
-    "ClaimContext",
     "ComponentNotFoundError",
     "ConfigError",
     "Environment",
     "Estimator",
     "EtudeError",
+    "JudgeContext",
     "Model",
     "Neuron",
     "Outcome",
@@ -149,6 +150,7 @@ __all__ = [
     "Procedure",
     "RegistryError",
     "Sampler",
+    "SeedContext",
     "SimilarityMetric",
     "Target",
     "Task",

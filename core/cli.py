@@ -144,6 +144,10 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def _announce(result: Any) -> None:
+    if getattr(result, "reused", False):
+        print(f"{'skipped':>22}  {result.id}  (already in the results store: {result.verdict}; --rerun to run it again)",
+              flush=True)
+        return
     print(f"{result.verdict:>22}  {result.id}  ({result.seconds:.1f} s)", flush=True)
 
 

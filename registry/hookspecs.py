@@ -34,4 +34,4 @@ def register_components(registry):
 
 @hookspec
 def register_claims(registry):
-    """Called once at discovery: add the paper's claims with ``registry.add_claim(id, run, ...)``."""
+    """Called once at discovery: add the paper's claims with ``registry.add_claim(id, run=..., judge=..., ...)``."""

@@ -77,6 +77,12 @@ class Registry:
         bad = [s for s in claim.scales if s not in SCALES]
         if bad:
             raise RegistryError(f"claim {claim.id!r}: unknown scales {bad}; scales are {list(SCALES)}")
+        for role in ("run", "judge"):
+            ref = getattr(claim, role)
+            if not (callable(ref) or (isinstance(ref, str) and ":" in ref)):
+                raise RegistryError(
+                    f"claim {claim.id!r}: {role}= must be a 'package.module:function' string or a callable, got {ref!r}"
+                )
         if claim.id in self._claims:
             raise RegistryError(f"claim {claim.id!r} is registered twice")
         self._claims[claim.id] = claim
@@ -182,25 +188,40 @@ class Registration:
     def add_claim(
         self,
         id: str,  # noqa: A002 - the contract's name
-        run: str | Callable[..., Any],
-        *,
+        *legacy: Any,
+        run: str | Callable[..., Any] | None = None,
+        judge: str | Callable[..., Any] | None = None,
         statement: str,
         source: str,
         paper: Mapping[str, Any] | None = None,
         scales: tuple[str, ...] = SCALES,
         seeds: Mapping[str, int] | None = None,
     ) -> None:
-        """Register a claim ``"<plugin>/<name>"`` tested by ``run`` (a ``"module:function"``).
+        """Register a claim ``"<plugin>/<name>"`` as per-seed units.
 
-        ``statement`` quotes the paper, ``source`` says where (table, figure,
-        section), ``paper`` holds the paper's own numbers, ``scales`` lists the
-        scales at which the experiment runs, and ``seeds`` maps each scale to
-        its default number of seeds.
+        ``run`` (a ``"module:function"``) measures one seed:
+        ``run(ctx: SeedContext) -> dict`` of JSON-able values; ``judge``
+        returns the :class:`etude.claims.Outcome` from every seed's dict:
+        ``judge(ctx: JudgeContext, runs: list[dict])``. ``statement`` quotes
+        the paper, ``source`` says where (table, figure, section), ``paper``
+        holds the paper's own numbers, ``scales`` lists the scales at which
+        the experiment runs, and ``seeds`` maps each scale to its default
+        number of seeds.
+
+        The single-function form ``add_claim(id, fn)`` (one function looping
+        over every seed) was removed: a claim is split into ``run`` and
+        ``judge`` so that seeds can run anywhere and resume.
         """
+        if legacy or run is None or judge is None:
+            raise RegistryError(
+                f"claim {id!r}: register it as add_claim(id, run='module:seed_function', judge='module:judge_function', "
+                "...); the single-function form add_claim(id, fn) was removed: split fn into a per-seed run "
+                "(ctx: SeedContext) -> dict and a judge (ctx: JudgeContext, runs) -> Outcome (see the plugin guide)"
+            )
         kwargs: dict[str, Any] = {"paper": dict(paper or {}), "scales": tuple(scales)}
         if seeds is not None:
             kwargs["seeds"] = {"smoke": 1, "quick": 3, "full": 5, **seeds}
-        self.claim_specs.append(ClaimSpec(id, run, statement, source, self.plugin, **kwargs))
+        self.claim_specs.append(ClaimSpec(id, run, judge, statement, source, self.plugin, **kwargs))
 
 
 def check_kind(kind: str) -> None:

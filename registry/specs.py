@@ -71,15 +71,18 @@ class ComponentSpec:
 
 @attrs.define(eq=False)
 class ClaimSpec:
-    """A claim from a paper and the experiment that tests it.
+    """A claim from a paper and the experiment that tests it, as per-seed units.
 
-    ``run`` is a ``"module:function"`` reference (or a callable) taking a
-    :class:`etude.claims.ClaimContext` and returning an
+    ``run`` and ``judge`` are ``"module:function"`` references (or
+    callables). ``run(ctx: etude.claims.SeedContext) -> dict`` measures one
+    seed; ``judge(ctx: etude.claims.JudgeContext, runs: list[dict])`` turns
+    every seed's measurements (ordered by seed) into an
     :class:`etude.claims.Outcome`.
     """
 
     id: str
     run: str | Callable[..., Any]
+    judge: str | Callable[..., Any]
     statement: str
     source: str
     plugin: str
@@ -87,8 +90,13 @@ class ClaimSpec:
     scales: tuple[str, ...] = SCALES
     seeds: Mapping[str, int] = attrs.field(factory=lambda: {"smoke": 1, "quick": 3, "full": 5})
 
-    def load(self) -> Callable[..., Any]:
+    def load_run(self) -> Callable[..., Any]:
+        """The per-seed function, importing its module."""
         return resolve_reference(self.run)
+
+    def load_judge(self) -> Callable[..., Any]:
+        """The judge function, importing its module."""
+        return resolve_reference(self.judge)
 
     def default_seeds(self, scale: str) -> int:
         return int(self.seeds.get(scale, 1))

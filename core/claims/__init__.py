@@ -1,6 +1,6 @@
-"""Claims: a paper's statements, the experiments that test them, and the runner."""
+"""Claims: a paper's statements, the per-seed experiments that test them, their judges and the runner."""
 
-from .context import ClaimContext
+from .context import JudgeContext, SeedContext
 from .outcome import ClaimResult, Outcome
 from .report import render_report
 from .runner import reproduce, run_claim, select_claims
@@ -8,10 +8,11 @@ from .schema import results_schema
 from .stats import PairedComparison, mean_and_ci, paired_comparison
 
 __all__ = [
-    "ClaimContext",
     "ClaimResult",
+    "JudgeContext",
     "Outcome",
     "PairedComparison",
+    "SeedContext",
     "mean_and_ci",
     "paired_comparison",
     "render_report",

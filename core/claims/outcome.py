@@ -11,7 +11,7 @@ import attrs
 
 @attrs.frozen(kw_only=True)
 class Outcome:
-    """The result of one claim experiment, returned by the claim's run function.
+    """The verdict on one claim at one scale, returned by the claim's judge.
 
     ``holds``: True / False, or None when the experiment cannot decide at this
     scale (say why in ``notes``). ``metrics``: measured numbers, named like the
@@ -46,9 +46,13 @@ class ClaimResult:
     figures: list[str] = attrs.field(factory=list)
     device: str = "cpu"
     status: str = "completed"  # completed | error | not-run
+    plugin_version: str | None = None
+    failed_seeds: list[int] = attrs.field(factory=list)
+    #: not stored: True when the runner reused the stored result instead of running the claim
+    reused: bool = attrs.field(default=False, metadata={"transient": True})
 
     def as_dict(self) -> dict[str, Any]:
-        data = attrs.asdict(self)
+        data = attrs.asdict(self, filter=lambda a, _: not a.metadata.get("transient"))
         data["metrics"] = jsonable(data["metrics"])
         data["paper"] = jsonable(data["paper"])
         return data

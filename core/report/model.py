@@ -68,7 +68,7 @@ def format_value(value: Any, digits: int = 4) -> str:
             return "nan"
         if math.isinf(value):
             return "inf" if value > 0 else "-inf"
-        return f"{value:.{digits}g}"
+        return "0" if value == 0 else f"{value:.{digits}g}"  # never "-0"
     if isinstance(value, (list, tuple)):
         if len(value) > 8:
             return "[" + ", ".join(format_value(v, digits) for v in value[:6]) + f", … ({len(value)} values)]"

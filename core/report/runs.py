@@ -114,7 +114,7 @@ def read_results(path: str | os.PathLike) -> tuple[pathlib.Path, dict[str, Any]]
 def load_run(path: str | os.PathLike, *, label: str | None = None, rules: bool = True, embed: bool = True) -> Run:
     """Read a run folder's ``results.json`` (and its figures, and its per-seed unit records when present)."""
     base, data = read_results(path)
-    rows = [_with_units(base, dict(r)) for r in data["claims"] if isinstance(r, dict)]
+    rows = [dict(r) for r in data["claims"] if isinstance(r, dict)]
     header = {k: v for k, v in data.items() if k != "claims"}
     if isinstance(header.get("run"), Mapping):  # a nested header
         header = {**header, **header.pop("run")}
@@ -125,6 +125,8 @@ def make_run(rows: Iterable[ClaimResult | Mapping[str, Any]], *, path: pathlib.P
              header: Mapping[str, Any] | None = None, rules: bool = True, embed: bool = True) -> Run:
     """A :class:`Run` from result rows in memory (what ``reproduce`` has just recorded)."""
     rows = list(rows)
+    if path is not None:  # the run's folder: its unit records give the per-seed measurements
+        rows = [_with_units(path, r.as_dict() if isinstance(r, ClaimResult) else dict(r)) for r in rows]
     ids = [r.id if isinstance(r, ClaimResult) else str(r.get("id", "")) for r in rows]
     known = claim_rules(ids) if rules else {}
     views = [ClaimView.from_row(r, base=path, rules=known, embed=embed) for r in rows]

@@ -151,13 +151,13 @@ def test_paper_metadata_is_recorded(etude_registry):
 
 def test_claims_registration_rules(etude_registry):
     def good(registry):
-        registry.add_claim("ok/one", "m:f", statement="s", source="Table 1")
+        registry.add_claim("ok/one", run="m:f", judge="m:g", statement="s", source="Table 1")
 
     def wrong_prefix(registry):
-        registry.add_claim("other/one", "m:f", statement="s", source="T")
+        registry.add_claim("other/one", run="m:f", judge="m:g", statement="s", source="T")
 
     def bad_scale(registry):
-        registry.add_claim("bs/one", "m:f", statement="s", source="T", scales=("huge",))
+        registry.add_claim("bs/one", run="m:f", judge="m:g", statement="s", source="T", scales=("huge",))
 
     assert etude_registry.add_plugin(_plugin(register_claims=good), "ok").status == "loaded"
     assert etude.list_claims()[0]["id"] == "ok/one"

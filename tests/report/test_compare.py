@@ -95,15 +95,18 @@ def test_reproduce_compare_flags_a_changed_verdict(tmp_path, etude_registry, cap
 
     state = {"holds": True, "value": 1.0}
 
-    def flips(ctx):
+    def measure(ctx):
+        return {"value": state["value"]}
+
+    def flips(ctx, runs):
         """Criterion: holds when the switch is on."""
-        return Outcome(holds=state["holds"], metrics={"value": state["value"]})
+        return Outcome(holds=state["holds"], metrics={"value": runs[0]["value"]})
 
     module = types.ModuleType("flip_plugin")
 
     @etude.hookimpl
     def register_claims(registry):
-        registry.add_claim("flip/c", flips, statement="s", source="Table 1", paper={"value": 1.0})
+        registry.add_claim("flip/c", run=measure, judge=flips, statement="s", source="Table 1", paper={"value": 1.0})
 
     module.register_claims = register_claims
     etude_registry.add_plugin(module, "flip")
@@ -116,3 +119,5 @@ def test_reproduce_compare_flags_a_changed_verdict(tmp_path, etude_registry, cap
     assert code == 1 and "REGRESSION flip/c [smoke]: holds -> does not hold" in out
     page = (second / "report.html").read_text()
     assert "Compared with" in page and "value 1 &rarr; 0.5 (-0.5)" in page
+    assert "Criterion: holds when the switch is on." in page  # the judge's docstring is the verdict rule
+    assert "<th>seed</th><th>value</th>" in page  # per-seed measurements from the run's unit records

@@ -92,7 +92,11 @@ def test_verdict_rule_comes_from_the_installed_claims_docstring(tmp_path, etude_
     import etude
     from etude.claims import Outcome
 
-    def judged(ctx):
+    def measure(ctx):
+        """Measures one seed (not the verdict rule)."""
+        return {"x": 1.0}
+
+    def judged(ctx, runs):
         """Something measured.
 
         Criterion: holds when the interval lies above 0.
@@ -103,7 +107,7 @@ def test_verdict_rule_comes_from_the_installed_claims_docstring(tmp_path, etude_
 
     @etude.hookimpl
     def register_claims(registry):
-        registry.add_claim("ruled/c", judged, statement="s", source="Fig. 1")
+        registry.add_claim("ruled/c", run=measure, judge=judged, statement="s", source="Fig. 1")
 
     module.register_claims = register_claims
     etude_registry.add_plugin(module, "ruled")

@@ -1,24 +1,33 @@
-"""The paper's claims as experiments on permuted sequential digits.
+"""The paper's claims as per-seed runs and judges on permuted sequential digits.
 
 Every claim trains :class:`~etude_adaptive_neurons.model.ANRU` networks that
 differ only in their neuron (``relu``, ``tanh``, learned ``gamma``,
 ``adaptive-gamma``), paired by seed: same data split, same permutation, same
 batch order, same initialisation of the shared weights. Trained networks are
-cached in-process, so the three claims share their training when
-``etude reproduce`` runs them together.
+artefacts (``ctx.artefact(train_network, ...)``), so the three claims share
+their training through the runner's on-disk cache, whichever worker runs
+them.
 """
 
 from __future__ import annotations
 
 import math
-import time
 from typing import Any
 
 import torch
 
-from etude.claims import ClaimContext, Outcome, mean_and_ci, paired_comparison
+from etude.claims import JudgeContext, Outcome, SeedContext, mean_and_ci, paired_comparison
 
-__all__ = ["gain_scaling", "heterogeneity", "robust_to_input_perturbation"]
+__all__ = [
+    "gain_scaling_judge",
+    "gain_scaling_run",
+    "heterogeneity_judge",
+    "heterogeneity_run",
+    "robust_to_input_perturbation_judge",
+    "robust_to_input_perturbation_run",
+    "train_network",
+    "trained",
+]
 
 NEURONS = ("relu", "tanh", "gamma", "adaptive-gamma")
 
@@ -29,12 +38,6 @@ SETTINGS: dict[str, dict[str, Any]] = {
     "full": {"hidden": 64, "controller": 50, "epochs": 40, "max_train": None, "max_test": None, "batch": 64},
 }
 
-_CACHE: dict[tuple, dict[str, Any]] = {}
-
-
-def _settings(ctx: ClaimContext) -> dict[str, Any]:
-    return SETTINGS[ctx.scale]
-
 
 def _data(seed: int, s: dict[str, Any]):
     import etude  # noqa: PLC0415
@@ -42,10 +45,6 @@ def _data(seed: int, s: dict[str, Any]):
     task = etude.create("task", "sequential-digits", seed=seed, permute=True,
                         max_train=s["max_train"], max_test=s["max_test"])
     return task.split("train"), task.split("test")
-
-
-def _key(neuron: str, seed: int, scale: str, device: str) -> tuple:
-    return (neuron, seed, scale, device, tuple(sorted((k, str(v)) for k, v in SETTINGS[scale].items())))
 
 
 def _untrained(neuron: str, seed: int, scale: str):
@@ -57,11 +56,12 @@ def _untrained(neuron: str, seed: int, scale: str):
     return make_model(neuron, hidden_size=s["hidden"], controller_size=s["controller"], gain_init=gain_init)
 
 
-def _train_job(job: tuple[str, int, str, str]) -> tuple[tuple, dict[str, Any], float]:
-    """Train one (neuron, seed) network; returns (cache key, CPU state dict, seconds)."""
+def train_network(*, seed: int, device: str, neuron: str, scale: str) -> dict[str, Any]:
+    """Artefact producer: train one (neuron, seed) network at ``scale``; its CPU state dict and seconds."""
+    import time  # noqa: PLC0415
+
     from .training import fit  # noqa: PLC0415
 
-    neuron, seed, scale, device = job
     s = SETTINGS[scale]
     train, _ = _data(seed, s)
     model = _untrained(neuron, seed, scale)
@@ -69,61 +69,19 @@ def _train_job(job: tuple[str, int, str, str]) -> tuple[tuple, dict[str, Any], f
     fit(model, train.inputs, train.targets, epochs=s["epochs"], batch_size=s["batch"],
         generator=torch.Generator().manual_seed(seed), device=device)
     state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
-    return _key(*job), state, time.perf_counter() - start
+    return {"state": state, "seconds": time.perf_counter() - start}
 
 
-def _worker(job: tuple[str, int, str, str]):
-    torch.set_num_threads(1)
-    return _train_job(job)
-
-
-def _store(key: tuple, state: dict[str, Any], seconds: float) -> None:
-    neuron, seed, scale = key[:3]
-    model = _untrained(neuron, seed, scale)
-    model.load_state_dict(state)
-    train, test = _data(seed, SETTINGS[scale])
-    _CACHE[key] = {"model": model.cpu(), "train": train, "test": test, "seconds": seconds}
-
-
-def pretrain(neurons, seeds, scale: str, device: str = "cpu", workers: int | None = None) -> None:
-    """Train every (neuron, seed) not yet cached, in parallel processes when ``workers`` > 1.
-
-    Used at ``full`` scale, where the jobs are independent and a many-core
-    machine runs them side by side (one torch thread each).
-    """
-    import os  # noqa: PLC0415
-
-    jobs = [(n, sd, scale, device) for sd in seeds for n in neurons if _key(n, sd, scale, device) not in _CACHE]
-    workers = min(len(jobs), workers if workers is not None else max(1, (os.cpu_count() or 1) - 1))
-    if workers <= 1:
-        for job in jobs:
-            _store(*_train_job(job))
-        return
-    import multiprocessing  # noqa: PLC0415
-    from concurrent.futures import ProcessPoolExecutor  # noqa: PLC0415
-
-    # longest jobs first (the adaptive controller dominates)
-    jobs.sort(key=lambda j: j[0] != "adaptive-gamma")
-    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-        for key, state, seconds in pool.map(_worker, jobs):
-            _store(key, state, seconds)
-
-
-def trained(neuron: str, seed: int, scale: str, device: str = "cpu") -> dict[str, Any]:
-    """Train (or fetch from the in-process cache) an ANRU with ``neuron`` units on seed ``seed``.
+def trained(ctx: SeedContext, neuron: str) -> dict[str, Any]:
+    """The ANRU with ``neuron`` units trained on seed ``ctx.seed`` (shared through the artefact cache).
 
     Returns ``{"model", "train", "test", "seconds"}``; the model is on CPU.
     """
-    key = _key(neuron, seed, scale, device)
-    if key not in _CACHE:
-        _store(*_train_job((neuron, seed, scale, device)))
-    return _CACHE[key]
-
-
-def _maybe_pretrain(ctx: ClaimContext) -> None:
-    """At ``full`` scale, train every network any claim needs at once, in parallel processes."""
-    if ctx.scale == "full":
-        pretrain(NEURONS, ctx.seeds, ctx.scale, ctx.device)
+    produced = ctx.artefact(train_network, neuron=neuron, scale=ctx.scale)
+    model = _untrained(neuron, ctx.seed, ctx.scale)
+    model.load_state_dict(produced["state"])
+    train, test = _data(ctx.seed, SETTINGS[ctx.scale])
+    return {"model": model.cpu(), "train": train, "test": test, "seconds": produced["seconds"]}
 
 
 def _perturbations():
@@ -137,7 +95,7 @@ def _perturbations():
 
 
 # -- claim 1 -------------------------------------------------------------------
-def robust_to_input_perturbation(ctx: ClaimContext) -> Outcome:
+def robust_to_input_perturbation_run(ctx: SeedContext) -> dict[str, Any]:
     """Adaptive networks lose less accuracy under the paper's perturbations than fixed-activation ones.
 
     Pre-registered comparison: relative accuracy drop ``(clean - perturbed) / clean``
@@ -153,21 +111,26 @@ def robust_to_input_perturbation(ctx: ClaimContext) -> Outcome:
     from .training import accuracy  # noqa: PLC0415
 
     device = ctx.device
-    _maybe_pretrain(ctx)
-    drops: dict[str, dict[str, list[float]]] = {n: {} for n in NEURONS}
-    accs: dict[str, dict[str, list[float]]] = {n: {} for n in NEURONS}
-    for seed in ctx.track(ctx.seeds, desc="seeds"):
-        for neuron in NEURONS:
-            run = trained(neuron, seed, ctx.scale, device)
-            model, test = run["model"], run["test"]
-            clean = accuracy(model, test.inputs, test.targets, device=device)
-            accs[neuron].setdefault("clean", []).append(clean)
-            for name, pert in _perturbations().items():
-                acc = accuracy(model, test.inputs, test.targets, perturbation=pert,
-                               generator=torch.Generator().manual_seed(1000 + seed), device=device)
-                accs[neuron].setdefault(name, []).append(acc)
-                drops[neuron].setdefault(name, []).append((clean - acc) / max(clean, 1e-9))
-            model.cpu()
+    drops: dict[str, dict[str, float]] = {n: {} for n in NEURONS}
+    accs: dict[str, dict[str, float]] = {n: {} for n in NEURONS}
+    for neuron in ctx.track(NEURONS, desc="neurons"):
+        run = trained(ctx, neuron)
+        model, test = run["model"], run["test"]
+        clean = accuracy(model, test.inputs, test.targets, device=device)
+        accs[neuron]["clean"] = clean
+        for name, pert in _perturbations().items():
+            acc = accuracy(model, test.inputs, test.targets, perturbation=pert,
+                           generator=torch.Generator().manual_seed(1000 + ctx.seed), device=device)
+            accs[neuron][name] = acc
+            drops[neuron][name] = (clean - acc) / max(clean, 1e-9)
+        model.cpu()
+    return {"accs": accs, "drops": drops}
+
+
+def robust_to_input_perturbation_judge(ctx: JudgeContext, runs: list[dict[str, Any]]) -> Outcome:
+    """Verdict of ``adaptive-neurons/robust-to-input-perturbation`` (rule in the run's docstring)."""
+    accs = {n: {c: [r["accs"][n][c] for r in runs] for c in runs[0]["accs"][n]} for n in NEURONS}
+    drops = {n: {c: [r["drops"][n][c] for r in runs] for c in runs[0]["drops"][n]} for n in NEURONS}
     metrics: dict[str, Any] = {}
     for neuron in NEURONS:
         for name, values in accs[neuron].items():
@@ -195,7 +158,7 @@ def robust_to_input_perturbation(ctx: ClaimContext) -> Outcome:
         holds, why = False, f"no significant difference over {len(ctx.seeds)} seeds: the effect was not reproduced."
     else:
         holds, why = None, f"the 95% interval contains 0 with {len(ctx.seeds)} seed(s): undecided at this scale."
-    s = _settings(ctx)
+    s = SETTINGS[ctx.scale]
     notes = (f"Permuted sequential digits (T=64), {s['hidden']} units, controller {s['controller']}, "
              f"{s['epochs']} epochs, seeds {list(ctx.seeds)}. Relative drop under sin(A=0.5): "
              + ", ".join(f"{n} {metrics[f'drop_sin0.5_{n}']:.3f}" for n in NEURONS)
@@ -204,7 +167,7 @@ def robust_to_input_perturbation(ctx: ClaimContext) -> Outcome:
     return Outcome(holds=holds, metrics=metrics, notes=notes)
 
 
-def _robustness_figure(ctx: ClaimContext, accs: dict[str, dict[str, list[float]]]) -> None:
+def _robustness_figure(ctx: JudgeContext, accs: dict[str, dict[str, list[float]]]) -> None:
     import matplotlib  # noqa: PLC0415
 
     matplotlib.use("Agg")
@@ -226,7 +189,7 @@ def _robustness_figure(ctx: ClaimContext, accs: dict[str, dict[str, list[float]]
 
 
 # -- claim 2 -------------------------------------------------------------------
-def gain_scaling(ctx: ClaimContext) -> Outcome:
+def gain_scaling_run(ctx: SeedContext) -> dict[str, Any]:
     """After training, a step increase of input amplitude lowers the controller's mean gain n_t.
 
     For each seed the trained adaptive network sees every test sequence
@@ -241,33 +204,39 @@ def gain_scaling(ctx: ClaimContext) -> Outcome:
     from .perturbations import StepGain  # noqa: PLC0415
     from .training import shape_trace  # noqa: PLC0415
 
-    device = ctx.device
-    _maybe_pretrain(ctx)
-    half = None
-    per_seed, slopes, curves = [], [], []
-    for seed in ctx.track(ctx.seeds, desc="seeds"):
-        run = trained("adaptive-gamma", seed, ctx.scale, device)
-        model, test = run["model"], run["test"]
-        T = test.inputs.shape[1]
-        half = T // 2
-        base = shape_trace(model, test.inputs, device=device)["n"]
-        stepped_inputs = StepGain(step_size=1.0, start=0.5, length=0.5)(test.inputs, test.targets, num_classes=10).inputs
-        stepped = shape_trace(model, stepped_inputs, device=device)["n"]
-        delta = (stepped[:, half:] - base[:, half:]).mean(dim=(1, 2))
-        mean, low, high = mean_and_ci(delta.tolist())
-        # control: the same network before training (does the initial controller already scale?)
-        untrained = _untrained("adaptive-gamma", seed, ctx.scale)
-        control = (shape_trace(untrained, stepped_inputs, device=device)["n"][:, half:]
-                   - shape_trace(untrained, test.inputs, device=device)["n"][:, half:]).mean()
-        per_seed.append({"seed": seed, "delta_n": mean, "ci_low": low, "ci_high": high,
-                         "n_base": float(base[:, half:].mean()), "delta_n_untrained": float(control)})
-        levels = [0.5, 1.0, 2.0]
-        ns = [float(shape_trace(model, test.inputs * c, device=device)["n"][:, T // 4:].mean()) for c in levels]
-        logs = [math.log(c) for c in levels]
-        mx, my = sum(logs) / 3, sum(ns) / 3
-        slopes.append(sum((a - mx) * (b - my) for a, b in zip(logs, ns)) / sum((a - mx) ** 2 for a in logs))
-        curves.append((base.mean(dim=(0, 2)), stepped.mean(dim=(0, 2)), levels, ns))
-        model.cpu()
+    device, seed = ctx.device, ctx.seed
+    run = trained(ctx, "adaptive-gamma")
+    model, test = run["model"], run["test"]
+    T = test.inputs.shape[1]
+    half = T // 2
+    base = shape_trace(model, test.inputs, device=device)["n"]
+    stepped_inputs = StepGain(step_size=1.0, start=0.5, length=0.5)(test.inputs, test.targets, num_classes=10).inputs
+    stepped = shape_trace(model, stepped_inputs, device=device)["n"]
+    delta = (stepped[:, half:] - base[:, half:]).mean(dim=(1, 2))
+    mean, low, high = mean_and_ci(delta.tolist())
+    # control: the same network before training (does the initial controller already scale?)
+    untrained = _untrained("adaptive-gamma", seed, ctx.scale)
+    control = (shape_trace(untrained, stepped_inputs, device=device)["n"][:, half:]
+               - shape_trace(untrained, test.inputs, device=device)["n"][:, half:]).mean()
+    entry = {"seed": seed, "delta_n": mean, "ci_low": low, "ci_high": high,
+             "n_base": float(base[:, half:].mean()), "delta_n_untrained": float(control)}
+    levels = [0.5, 1.0, 2.0]
+    ns = [float(shape_trace(model, test.inputs * c, device=device)["n"][:, T // 4:].mean()) for c in levels]
+    logs = [math.log(c) for c in levels]
+    mx, my = sum(logs) / 3, sum(ns) / 3
+    slope = sum((a - mx) * (b - my) for a, b in zip(logs, ns)) / sum((a - mx) ** 2 for a in logs)
+    curve = {"base": base.mean(dim=(0, 2)), "stepped": stepped.mean(dim=(0, 2)), "levels": levels, "ns": ns}
+    model.cpu()
+    return {"entry": entry, "slope": slope, "curve": curve, "half": half}
+
+
+def gain_scaling_judge(ctx: JudgeContext, runs: list[dict[str, Any]]) -> Outcome:
+    """Verdict of ``adaptive-neurons/gain-scaling`` (rule in the run's docstring)."""
+    per_seed = [r["entry"] for r in runs]
+    slopes = [r["slope"] for r in runs]
+    curves = [(torch.tensor(r["curve"]["base"]), torch.tensor(r["curve"]["stepped"]), r["curve"]["levels"],
+               r["curve"]["ns"]) for r in runs]
+    half = runs[-1]["half"]
     metrics: dict[str, Any] = {
         "delta_n_step": sum(p["delta_n"] for p in per_seed) / len(per_seed),
         "n_before_step": sum(p["n_base"] for p in per_seed) / len(per_seed),
@@ -294,7 +263,7 @@ def gain_scaling(ctx: ClaimContext) -> Outcome:
     return Outcome(holds=holds, metrics=metrics, notes=notes)
 
 
-def _gain_figure(ctx: ClaimContext, curves, half) -> None:
+def _gain_figure(ctx: JudgeContext, curves, half) -> None:
     import matplotlib  # noqa: PLC0415
 
     matplotlib.use("Agg")
@@ -317,7 +286,7 @@ def _gain_figure(ctx: ClaimContext, curves, half) -> None:
 
 
 # -- claim 3 -------------------------------------------------------------------
-def heterogeneity(ctx: ClaimContext) -> Outcome:
+def heterogeneity_run(ctx: SeedContext) -> dict[str, Any]:
     """Training spreads the learned (n_i, s_i) of initially identical neurons.
 
     The gamma network starts homogeneous (one n for all neurons, s = 0.1).
@@ -328,35 +297,39 @@ def heterogeneity(ctx: ClaimContext) -> Outcome:
     reported. Verdict: True if the gamma network is diverse in every seed,
     False if in none, None if mixed and at ``smoke``.
     """
-    _maybe_pretrain(ctx)
-    per_seed, learned = [], []
-    for seed in ctx.track(ctx.seeds, desc="seeds"):
-        from .training import shape_trace  # noqa: PLC0415
+    from .training import shape_trace  # noqa: PLC0415
 
-        model = trained("gamma", seed, ctx.scale, ctx.device)["model"]
-        n = model.neuron.n.detach().cpu().double()
-        s = model.neuron.s.detach().cpu().double()
-        entry = {
-            "seed": seed,
-            "n_init": float(model.neuron.config.n_init),
-            "n_median": float(n.median()),
-            "n_iqr": float(n.quantile(0.75) - n.quantile(0.25)),
-            "n_cv": float(n.std() / n.mean()),
-            "s_median": float(s.median()),
-            "s_iqr": float(s.quantile(0.75) - s.quantile(0.25)),
-        }
-        entry["diverse"] = entry["n_iqr"] >= 0.1 * entry["n_median"] or entry["s_iqr"] >= 0.05
-        adaptive = trained("adaptive-gamma", seed, ctx.scale, ctx.device)
-        trace = shape_trace(adaptive["model"], adaptive["test"].inputs, device=ctx.device)
-        na, sa = trace["n"].mean(dim=(0, 1)).double(), trace["s"].mean(dim=(0, 1)).double()
-        entry.update({
-            "adaptive_n_median": float(na.median()),
-            "adaptive_n_iqr": float(na.quantile(0.75) - na.quantile(0.25)),
-            "adaptive_s_median": float(sa.median()),
-            "adaptive_s_iqr": float(sa.quantile(0.75) - sa.quantile(0.25)),
-        })
-        per_seed.append(entry)
-        learned.append((n, s, na, sa))
+    seed = ctx.seed
+    model = trained(ctx, "gamma")["model"]
+    n = model.neuron.n.detach().cpu().double()
+    s = model.neuron.s.detach().cpu().double()
+    entry = {
+        "seed": seed,
+        "n_init": float(model.neuron.config.n_init),
+        "n_median": float(n.median()),
+        "n_iqr": float(n.quantile(0.75) - n.quantile(0.25)),
+        "n_cv": float(n.std() / n.mean()),
+        "s_median": float(s.median()),
+        "s_iqr": float(s.quantile(0.75) - s.quantile(0.25)),
+    }
+    entry["diverse"] = entry["n_iqr"] >= 0.1 * entry["n_median"] or entry["s_iqr"] >= 0.05
+    adaptive = trained(ctx, "adaptive-gamma")
+    trace = shape_trace(adaptive["model"], adaptive["test"].inputs, device=ctx.device)
+    na, sa = trace["n"].mean(dim=(0, 1)).double(), trace["s"].mean(dim=(0, 1)).double()
+    entry.update({
+        "adaptive_n_median": float(na.median()),
+        "adaptive_n_iqr": float(na.quantile(0.75) - na.quantile(0.25)),
+        "adaptive_s_median": float(sa.median()),
+        "adaptive_s_iqr": float(sa.quantile(0.75) - sa.quantile(0.25)),
+    })
+    return {"entry": entry, "learned": {"n": n, "s": s, "adaptive_n": na, "adaptive_s": sa}}
+
+
+def heterogeneity_judge(ctx: JudgeContext, runs: list[dict[str, Any]]) -> Outcome:
+    """Verdict of ``adaptive-neurons/heterogeneity`` (rule in the run's docstring)."""
+    per_seed = [r["entry"] for r in runs]
+    learned = [tuple(torch.tensor(r["learned"][k], dtype=torch.float64) for k in ("n", "s", "adaptive_n", "adaptive_s"))
+               for r in runs]
     metrics: dict[str, Any] = {
         key: sum(p[key] for p in per_seed) / len(per_seed)
         for key in ("n_median", "n_iqr", "n_cv", "s_median", "s_iqr", "adaptive_n_iqr", "adaptive_s_iqr")
@@ -379,7 +352,7 @@ def heterogeneity(ctx: ClaimContext) -> Outcome:
     return Outcome(holds=holds, metrics=metrics, notes=notes)
 
 
-def _heterogeneity_figure(ctx: ClaimContext, learned) -> None:
+def _heterogeneity_figure(ctx: JudgeContext, learned) -> None:
     import matplotlib  # noqa: PLC0415
 
     matplotlib.use("Agg")

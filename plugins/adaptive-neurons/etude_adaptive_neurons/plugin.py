@@ -63,7 +63,8 @@ def register_components(registry):
 def register_claims(registry):
     registry.add_claim(
         "adaptive-neurons/robust-to-input-perturbation",
-        f"{_PKG}.claims:robust_to_input_perturbation",
+        run=f"{_PKG}.claims:robust_to_input_perturbation_run",
+        judge=f"{_PKG}.claims:robust_to_input_perturbation_judge",
         statement="\"We find that such networks show much-improved robustness to noise and changes in input "
         "statistics.\" Here: the relative accuracy drop of the adaptive (ANRU) network under the sinusoidal "
         "input gain (amplitude 0.5) is smaller than that of the ReLU network with everything else equal.",
@@ -78,7 +79,8 @@ def register_claims(registry):
     )
     registry.add_claim(
         "adaptive-neurons/gain-scaling",
-        f"{_PKG}.claims:gain_scaling",
+        run=f"{_PKG}.claims:gain_scaling_run",
+        judge=f"{_PKG}.claims:gain_scaling_judge",
         statement="\"We find that this procedure recovers precise coding strategies found in biological neurons, "
         "such as gain scaling.\" Here: after training, a step increase of the input amplitude lowers the "
         "controller's mean gain n_t (gain decreases as input scale grows).",
@@ -89,7 +91,8 @@ def register_claims(registry):
     )
     registry.add_claim(
         "adaptive-neurons/heterogeneity",
-        f"{_PKG}.claims:heterogeneity",
+        run=f"{_PKG}.claims:heterogeneity_run",
+        judge=f"{_PKG}.claims:heterogeneity_judge",
         statement="\"Each neuron has the liberty to modify its nonlinear activation function\" and training "
         "produces diverse f-I curves: learned per-neuron (n, s), started identical, spread out.",
         source="Abstract; distribution of learned (n, s) of the heterogeneous γ-RNN",

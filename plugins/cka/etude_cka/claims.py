@@ -1,4 +1,9 @@
-"""The paper's claims as experiments (smoke / quick / full scales)."""
+"""The paper's claims as per-seed runs and judges (smoke / quick / full scales).
+
+Each ``*_run(ctx)`` measures one seed (``ctx.seed``) and returns plain
+numbers and curves; each ``*_judge(ctx, runs)`` applies the verdict rule
+stated in its docstring to every seed's measurements and draws the figures.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +11,7 @@ import statistics
 
 import torch
 
-from etude.claims import ClaimContext, Outcome
+from etude.claims import JudgeContext, Outcome, SeedContext
 
 
 def _two_gaussians(n: int, p: int, generator: torch.Generator, dtype=torch.float64):
@@ -29,41 +34,47 @@ def _fit_readout(X: torch.Tensor, y: torch.Tensor):
     return LogisticRegression(max_iter=2000).fit(X.numpy(), y.numpy())
 
 
-def _outlier_sweep(ctx: ClaimContext):
-    """Shared by the two outlier claims: per seed, CKA values along the distance sweep."""
+DISTANCES = [0.0, 10.0, 100.0, 1e3, 1e4, 1e5]
+MULTIPLIERS = [0.2, 0.4, 0.8, 1.0]
+
+
+def _outlier_sizes(ctx) -> tuple[int, int]:
+    return ctx.pick(smoke=200, quick=1000, full=5000), ctx.pick(smoke=20, quick=50, full=256)
+
+
+def outlier_sweep_run(ctx: SeedContext) -> dict:
+    """Shared by the two outlier claims: on seed ``ctx.seed``, CKA values along the distance sweep.
+
+    RBF values are keyed by the bandwidth multiplier as text (``"0.2"``, ...).
+    """
     from etude_cka import DebiasedCKA, LinearCKA, RBFCKA, random_direction, translate_outlier, translation_limit
 
-    n, p = ctx.pick(smoke=200, quick=1000, full=5000), ctx.pick(smoke=20, quick=50, full=256)
-    distances = [0.0, 10.0, 100.0, 1e3, 1e4, 1e5]
-    multipliers = [0.2, 0.4, 0.8, 1.0]
+    n, p = _outlier_sizes(ctx)
     device = ctx.device
-    rows = []
-    for seed in ctx.track(ctx.seeds, desc="seeds"):
-        g = torch.Generator().manual_seed(seed)
-        X, y = _two_gaussians(n, p, g)
-        v = random_direction(p, orthogonal_to=_axis(p), generator=g)
-        readout = _fit_readout(X, y)
-        acc_before = float(readout.score(X.numpy(), y.numpy()))
-        row = {"linear": [], "debiased": [], "rbf": {m: [] for m in multipliers}, "accuracy": [],
-               "limit": float(translation_limit(X, [0])), "acc_before": acc_before}
-        Xd = X.to(device)
-        for c in distances:
-            Z = translate_outlier(X, c, 0, v)
-            Zd = Z.to(device)
-            row["linear"].append(float(LinearCKA()(Xd, Zd)))
-            row["debiased"].append(float(DebiasedCKA()(Xd, Zd)))
-            for m in multipliers:
-                row["rbf"][m].append(float(RBFCKA(multiplier=m)(Xd, Zd)))
-            row["accuracy"].append(float(readout.score(Z.numpy(), y.numpy())))
-        rows.append(row)
-    return n, distances, multipliers, rows
+    g = torch.Generator().manual_seed(ctx.seed)
+    X, y = _two_gaussians(n, p, g)
+    v = random_direction(p, orthogonal_to=_axis(p), generator=g)
+    readout = _fit_readout(X, y)
+    acc_before = float(readout.score(X.numpy(), y.numpy()))
+    row = {"linear": [], "debiased": [], "rbf": {f"{m:g}": [] for m in MULTIPLIERS}, "accuracy": [],
+           "limit": float(translation_limit(X, [0])), "acc_before": acc_before}
+    Xd = X.to(device)
+    for c in DISTANCES:
+        Z = translate_outlier(X, c, 0, v)
+        Zd = Z.to(device)
+        row["linear"].append(float(LinearCKA()(Xd, Zd)))
+        row["debiased"].append(float(DebiasedCKA()(Xd, Zd)))
+        for m in MULTIPLIERS:
+            row["rbf"][f"{m:g}"].append(float(RBFCKA(multiplier=m)(Xd, Zd)))
+        row["accuracy"].append(float(readout.score(Z.numpy(), y.numpy())))
+    return row
 
 
 def _mean(values):
     return float(statistics.fmean(values))
 
 
-def outlier_sensitivity(ctx: ClaimContext) -> Outcome:
+def outlier_sensitivity_judge(ctx: JudgeContext, rows: list[dict]) -> Outcome:
     """Move one example of two well-separated Gaussian classes by c along a random direction.
 
     Data: n points in R^p (quick: n=1000, p=50), classes at -4 / +4 on axis 0;
@@ -75,7 +86,8 @@ def outlier_sensitivity(ctx: ClaimContext) -> Outcome:
     within 5% of the closed-form limit ||X_c^T u||^2 / (||u||^2 ||X_c^T X_c||_F);
     the read-out's accuracy drops by at most 1/n (only the moved point may change).
     """
-    n, distances, _, rows = _outlier_sweep(ctx)
+    n, _ = _outlier_sizes(ctx)
+    distances = DISTANCES
     i4, i5 = distances.index(1e4), distances.index(1e5)
     rel_err = [abs(r["linear"][i5] - r["limit"]) / r["limit"] for r in rows]
     acc_drop = [r["acc_before"] - min(r["accuracy"]) for r in rows]
@@ -103,20 +115,20 @@ def outlier_sensitivity(ctx: ClaimContext) -> Outcome:
     )
 
 
-def rbf_robust_to_outlier(ctx: ClaimContext) -> Outcome:
+def rbf_robust_to_outlier_judge(ctx: JudgeContext, rows: list[dict]) -> Outcome:
     """Same outlier sweep as ``cka/outlier-sensitivity``, measured with median-bandwidth RBF CKA.
 
     Criterion (every seed): RBF CKA with sigma = 1 x median distance stays
     >= 0.95 for every c while linear CKA at c = 1e4 is < 0.05. The Kornblith
     multipliers 0.2 / 0.4 / 0.8 are reported too.
     """
-    _, distances, multipliers, rows = _outlier_sweep(ctx)
+    distances, multipliers = DISTANCES, MULTIPLIERS
     i4 = distances.index(1e4)
-    rbf_min = min(min(r["rbf"][1.0]) for r in rows)
+    rbf_min = min(min(r["rbf"]["1"]) for r in rows)
     holds = rbf_min >= 0.95 and all(r["linear"][i4] < 0.05 for r in rows)
     metrics = {"rbf_cka_min": rbf_min, "linear_cka_far": _mean([r["linear"][i4] for r in rows])}
     for m in multipliers:
-        metrics[f"rbf_cka_min_multiplier={m:g}"] = min(min(r["rbf"][m]) for r in rows)
+        metrics[f"rbf_cka_min_multiplier={m:g}"] = min(min(r["rbf"][f"{m:g}"]) for r in rows)
     _plot_outlier(ctx, distances, rows, "rbf")
     return Outcome(
         holds=holds,
@@ -125,7 +137,7 @@ def rbf_robust_to_outlier(ctx: ClaimContext) -> Outcome:
     )
 
 
-def _plot_outlier(ctx: ClaimContext, distances, rows, which: str) -> None:
+def _plot_outlier(ctx: JudgeContext, distances, rows, which: str) -> None:
     import matplotlib.pyplot as plt  # noqa: PLC0415
 
     xs = [max(c, 1.0) for c in distances]
@@ -134,7 +146,7 @@ def _plot_outlier(ctx: ClaimContext, distances, rows, which: str) -> None:
         ax.plot(xs, r["linear"], "o-", color="C0", alpha=0.7, label="linear CKA" if r is rows[0] else None)
         ax.plot(xs, r["debiased"], "s--", color="C2", alpha=0.7, label="debiased CKA" if r is rows[0] else None)
         if which == "rbf":
-            ax.plot(xs, r["rbf"][1.0], "^-", color="C3", alpha=0.7, label="RBF CKA (median)" if r is rows[0] else None)
+            ax.plot(xs, r["rbf"]["1"], "^-", color="C3", alpha=0.7, label="RBF CKA (median)" if r is rows[0] else None)
         ax.axhline(r["limit"], color="k", ls=":", lw=1, label="closed-form limit" if r is rows[0] else None)
     ax.set_xscale("log")
     ax.set_xlabel("distance c the single outlier is moved (c=0 plotted at 1)")
@@ -148,7 +160,10 @@ def _plot_outlier(ctx: ClaimContext, distances, rows, which: str) -> None:
     ctx.save_figure(fig, "sweep")
 
 
-def linear_separability_transform(ctx: ClaimContext) -> Outcome:
+TRANSLATIONS = [0.0, 1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 1e4]
+
+
+def linear_separability_transform_run(ctx: SeedContext) -> dict:
     """Translate a whole class (and apply invertible linear maps): separability kept, CKA changes.
 
     Data (the paper's synthetic setting, scaled down): two classes drawn
@@ -167,32 +182,34 @@ def linear_separability_transform(ctx: ClaimContext) -> Outcome:
     from etude_cka import LinearCKA, invertible_linear_map, random_direction, translate_subset, translation_limit
 
     per_class, d = ctx.pick(smoke=200, quick=1000, full=10000), ctx.pick(smoke=50, quick=300, full=1000)
-    distances = [0.0, 1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 1e4]
     device = ctx.device
-    rows = []
-    for seed in ctx.track(ctx.seeds, desc="seeds"):
-        g = torch.Generator().manual_seed(seed)
-        X = torch.rand(2 * per_class, d, generator=g, dtype=torch.float64)
-        y = torch.cat([torch.zeros(per_class, dtype=torch.long), torch.ones(per_class, dtype=torch.long)])
-        X[per_class:, 0] += 1.1
-        mask = y.bool()
-        v = random_direction(d, orthogonal_to=_axis(d), generator=g)
-        axis_acc = lambda Z: float(((Z[:, 0] > 1.05).long() == y).double().mean())  # noqa: E731
-        row = {"cka": [], "axis_acc": [], "limit": float(translation_limit(X, mask)), "acc_before": axis_acc(X)}
-        Xd = X.to(device)
-        for c in distances:
-            Z = translate_subset(X, mask, c, v)
-            row["cka"].append(float(LinearCKA()(Xd, Z.to(device))))
-            row["axis_acc"].append(axis_acc(Z))
-        Z = translate_subset(X, mask, 50.0, v)
-        row["refit_acc"] = float(_fit_readout(Z, y).score(Z.numpy(), y.numpy()))
-        maps = {}
-        for mu in (0.0, 1.0, 10.0):
-            for sigma in (1.0, 10.0):
-                A = invertible_linear_map(d, mean=mu, std=sigma, generator=g)
-                maps[(mu, sigma)] = float(LinearCKA()(Xd, (X @ A).to(device)))
-        row["maps"] = maps
-        rows.append(row)
+    g = torch.Generator().manual_seed(ctx.seed)
+    X = torch.rand(2 * per_class, d, generator=g, dtype=torch.float64)
+    y = torch.cat([torch.zeros(per_class, dtype=torch.long), torch.ones(per_class, dtype=torch.long)])
+    X[per_class:, 0] += 1.1
+    mask = y.bool()
+    v = random_direction(d, orthogonal_to=_axis(d), generator=g)
+    axis_acc = lambda Z: float(((Z[:, 0] > 1.05).long() == y).double().mean())  # noqa: E731
+    row = {"cka": [], "axis_acc": [], "limit": float(translation_limit(X, mask)), "acc_before": axis_acc(X)}
+    Xd = X.to(device)
+    for c in TRANSLATIONS:
+        Z = translate_subset(X, mask, c, v)
+        row["cka"].append(float(LinearCKA()(Xd, Z.to(device))))
+        row["axis_acc"].append(axis_acc(Z))
+    Z = translate_subset(X, mask, 50.0, v)
+    row["refit_acc"] = float(_fit_readout(Z, y).score(Z.numpy(), y.numpy()))
+    maps = {}
+    for mu in (0.0, 1.0, 10.0):
+        for sigma in (1.0, 10.0):
+            A = invertible_linear_map(d, mean=mu, std=sigma, generator=g)
+            maps[f"mu={mu:g}_sigma={sigma:g}"] = float(LinearCKA()(Xd, (X @ A).to(device)))
+    row["maps"] = maps
+    return row
+
+
+def linear_separability_transform_judge(ctx: JudgeContext, rows: list[dict]) -> Outcome:
+    """Verdict of ``cka/linear-separability-transform`` (rule in :func:`linear_separability_transform_run`)."""
+    distances = TRANSLATIONS
     i50, i4 = distances.index(50.0), distances.index(1e4)
     rel_err = [abs(r["cka"][i4] - r["limit"]) / r["limit"] for r in rows]
     acc_change = max(abs(a - r["acc_before"]) for r in rows for a in r["axis_acc"])
@@ -213,7 +230,7 @@ def linear_separability_transform(ctx: ClaimContext) -> Outcome:
     for k, c in enumerate(distances):
         metrics[f"linear_cka_c={c:g}"] = _mean([r["cka"][k] for r in rows])
     for key in rows[0]["maps"]:
-        metrics[f"invertible_map_cka_mu={key[0]:g}_sigma={key[1]:g}"] = _mean([r["maps"][key] for r in rows])
+        metrics[f"invertible_map_cka_{key}"] = _mean([r["maps"][key] for r in rows])
 
     import matplotlib.pyplot as plt  # noqa: PLC0415
 
@@ -239,7 +256,7 @@ def linear_separability_transform(ctx: ClaimContext) -> Outcome:
     )
 
 
-def map_manipulation(ctx: ClaimContext) -> Outcome:
+def map_manipulation_run(ctx: SeedContext) -> dict:
     """Fine-tune a digits MLP so its between-layer CKA map matches the identity (all-zeros) target.
 
     Setup: sklearn digits (train / val / test), an MLP with 3 hidden ReLU
@@ -262,11 +279,17 @@ def map_manipulation(ctx: ClaimContext) -> Outcome:
         quick={"pretrain_epochs": 40, "map_epochs": 40},
         full={"pretrain_epochs": 40, "map_epochs": 40},
     )
-    results = []
-    for seed in ctx.track(ctx.seeds, desc="seeds"):
-        result = CKAMapTraining(**cfg).run(Digits(seed=seed), seed=seed, device=ctx.device)
-        results.append(result)
-    med = lambda key: float(statistics.median(r.metrics[key] for r in results))  # noqa: E731
+    result = CKAMapTraining(**cfg).run(Digits(seed=ctx.seed), seed=ctx.seed, device=ctx.device)
+    info = result.info
+    return {"metrics": dict(result.metrics), "layers": len(info["layers"]),
+            "map_before": info["map_before"], "target": info["target"], "map_after": info["map_after"]}
+
+
+def map_manipulation_judge(ctx: JudgeContext, results: list[dict]) -> Outcome:
+    """Verdict of ``cka/map-manipulation`` (rule in :func:`map_manipulation_run`)."""
+    from etude_cka import plot_cka_map
+
+    med = lambda key: float(statistics.median(r["metrics"][key] for r in results))  # noqa: E731
     metrics = {
         "accuracy_change": med("accuracy_change"),
         "offdiag_cka_after": med("offdiag_cka_after"),
@@ -274,7 +297,7 @@ def map_manipulation(ctx: ClaimContext) -> Outcome:
         "offdiag_cka_before": med("offdiag_cka_before"),
         "accuracy_before": med("accuracy_before"),
         "accuracy_after": med("accuracy_after"),
-        "worst_accuracy_change": min(r.metrics["accuracy_change"] for r in results),
+        "worst_accuracy_change": min(r["metrics"]["accuracy_change"] for r in results),
     }
     holds = None
     if ctx.scale != "smoke":
@@ -283,13 +306,13 @@ def map_manipulation(ctx: ClaimContext) -> Outcome:
     import matplotlib.pyplot as plt  # noqa: PLC0415
 
     fig, axes = plt.subplots(1, 3, figsize=(12, 3.6))
-    info = results[0].info
-    labels = [f"h{i + 1}" for i in range(len(info["layers"]))]
-    plot_cka_map(info["map_before"], labels_a=labels, labels_b=labels, ax=axes[0],
-                 title=f"before (acc {results[0].metrics['accuracy_before']:.1f}%)")
-    plot_cka_map(info["target"], labels_a=labels, labels_b=labels, ax=axes[1], title="target")
-    plot_cka_map(info["map_after"], labels_a=labels, labels_b=labels, ax=axes[2],
-                 title=f"after (acc {results[0].metrics['accuracy_after']:.1f}%)")
+    info = results[0]
+    labels = [f"h{i + 1}" for i in range(info["layers"])]
+    plot_cka_map(torch.tensor(info["map_before"]), labels_a=labels, labels_b=labels, ax=axes[0],
+                 title=f"before (acc {info['metrics']['accuracy_before']:.1f}%)")
+    plot_cka_map(torch.tensor(info["target"]), labels_a=labels, labels_b=labels, ax=axes[1], title="target")
+    plot_cka_map(torch.tensor(info["map_after"]), labels_a=labels, labels_b=labels, ax=axes[2],
+                 title=f"after (acc {info['metrics']['accuracy_after']:.1f}%)")
     for ax in axes:
         ax.set_xlabel("layer")
         ax.set_ylabel("layer")
@@ -303,3 +326,20 @@ def map_manipulation(ctx: ClaimContext) -> Outcome:
             "change| <= 1 point. Smoke scale is inconclusive by design."
         ),
     )
+
+
+#: both outlier claims measure the same sweep per seed (their judges differ)
+outlier_sensitivity_run = outlier_sweep_run
+rbf_robust_to_outlier_run = outlier_sweep_run
+
+__all__ = [
+    "linear_separability_transform_judge",
+    "linear_separability_transform_run",
+    "map_manipulation_judge",
+    "map_manipulation_run",
+    "outlier_sensitivity_judge",
+    "outlier_sensitivity_run",
+    "outlier_sweep_run",
+    "rbf_robust_to_outlier_judge",
+    "rbf_robust_to_outlier_run",
+]

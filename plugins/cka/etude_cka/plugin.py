@@ -48,7 +48,8 @@ def register_components(registry):
 def register_claims(registry):
     registry.add_claim(
         "cka/outlier-sensitivity",
-        "etude_cka.claims:outlier_sensitivity",
+        run="etude_cka.claims:outlier_sensitivity_run",
+        judge="etude_cka.claims:outlier_sensitivity_judge",
         statement=(
             "\"CKA value can be significantly reduced by translating a single data point\"; the CKA value "
             "converges to the closed-form limit of Theorem 1 while a linear read-out's predictions are unchanged."
@@ -60,7 +61,8 @@ def register_claims(registry):
     )
     registry.add_claim(
         "cka/rbf-robust-to-outlier",
-        "etude_cka.claims:rbf_robust_to_outlier",
+        run="etude_cka.claims:rbf_robust_to_outlier_run",
+        judge="etude_cka.claims:rbf_robust_to_outlier_judge",
         statement=(
             "RBF CKA with a median-distance bandwidth is far less affected by a single far outlier "
             "than linear CKA, which is dominated by the direction of the outlier's large variance."
@@ -72,7 +74,8 @@ def register_claims(registry):
     )
     registry.add_claim(
         "cka/map-manipulation",
-        "etude_cka.claims:map_manipulation",
+        run="etude_cka.claims:map_manipulation_run",
+        judge="etude_cka.claims:map_manipulation_judge",
         statement=(
             "\"CKA values can be manipulated without substantial changes in the functional behaviour of the "
             "models\": fine-tuning with a CKA-map loss drives the layer x layer map to a chosen target while "
@@ -85,7 +88,8 @@ def register_claims(registry):
     )
     registry.add_claim(
         "cka/linear-separability-transform",
-        "etude_cka.claims:linear_separability_transform",
+        run="etude_cka.claims:linear_separability_transform_run",
+        judge="etude_cka.claims:linear_separability_transform_judge",
         statement=(
             "Transformations that preserve the linear separability of the representation (translating a class, "
             "invertible linear maps) can change linear CKA substantially; the CKA under class translation "

@@ -9,7 +9,7 @@ import torch
 from torch import nn
 
 import etude
-from etude.claims import ClaimContext
+from etude.claims import run_claim
 from etude.testing.conformance import ProcedureConformance
 from etude_cka import (
     AccuracyToleranceScheduler,
@@ -30,7 +30,6 @@ from etude_cka import (
     translate_subset,
     translation_limit,
 )
-from etude_cka import claims
 
 torch.set_num_threads(1)
 
@@ -209,23 +208,16 @@ def test_map_training_moves_the_map_and_uses_given_model_and_target():
 
 # -- claims at smoke scale ---------------------------------------------------------------------------
 @pytest.mark.parametrize(
-    "claim_id, fn",
-    [
-        ("cka/outlier-sensitivity", claims.outlier_sensitivity),
-        ("cka/rbf-robust-to-outlier", claims.rbf_robust_to_outlier),
-        ("cka/linear-separability-transform", claims.linear_separability_transform),
-    ],
+    "claim_id", ["cka/outlier-sensitivity", "cka/rbf-robust-to-outlier", "cka/linear-separability-transform"]
 )
-def test_algebraic_claims_hold_at_smoke(tmp_path, claim_id, fn):
-    ctx = ClaimContext(claim_id=claim_id, scale="smoke", seeds=[0], out_dir=tmp_path)
-    outcome = fn(ctx)
-    assert outcome.holds is True, outcome.metrics
-    assert ctx.figures and all(p.endswith(".png") for p in ctx.figures)
+def test_algebraic_claims_hold_at_smoke(tmp_path, claim_id):
+    result = run_claim(claim_id, scale="smoke", seeds=[0], out=tmp_path)
+    assert result.error is None and result.holds is True, result.metrics
+    assert result.figures and all(p.endswith(".png") and (tmp_path / p).exists() for p in result.figures)
 
 
 def test_outlier_claim_numbers(tmp_path):
-    ctx = ClaimContext(claim_id="cka/outlier-sensitivity", scale="smoke", seeds=[1], out_dir=tmp_path)
-    m = claims.outlier_sensitivity(ctx).metrics
+    m = run_claim("cka/outlier-sensitivity", scale="smoke", seeds=[1], out=tmp_path).metrics
     assert m["linear_cka_c=0"] == pytest.approx(1.0)
     assert m["linear_cka_c=10"] > 0.95 > 0.05 > m["linear_cka_c=10000"]
     assert m["limit_relative_error_c1e5"] < 0.01
@@ -233,10 +225,9 @@ def test_outlier_claim_numbers(tmp_path):
 
 
 def test_map_manipulation_smoke_is_inconclusive(tmp_path):
-    ctx = ClaimContext(claim_id="cka/map-manipulation", scale="smoke", seeds=[0], out_dir=tmp_path)
-    outcome = claims.map_manipulation(ctx)
-    assert outcome.holds is None
-    assert math.isfinite(outcome.metrics["offdiag_cka_after"]) and ctx.figures
+    result = run_claim("cka/map-manipulation", scale="smoke", seeds=[0], out=tmp_path)
+    assert result.error is None and result.holds is None
+    assert math.isfinite(result.metrics["offdiag_cka_after"]) and result.figures
 
 
 def test_every_issue_claim_is_registered():

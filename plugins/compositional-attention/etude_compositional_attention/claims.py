@@ -1,4 +1,4 @@
-"""The paper's claims as experiments on the contextual retrieval task.
+"""The paper's claims as per-seed runs and judges on the contextual retrieval task.
 
 Every comparison trains :class:`RetrievalTransformer` models that differ only
 in their attention mechanism (same encoder, decoder, width, data stream,
@@ -11,12 +11,20 @@ from __future__ import annotations
 import statistics
 from typing import Any
 
-from etude.claims import ClaimContext, Outcome, paired_comparison
+from etude.claims import JudgeContext, Outcome, SeedContext, paired_comparison
 
 from .attention import attention_parameter_count
 from .experiment import train_on_task
 
-__all__ = ["multihead_parameter_count", "ood_retrieval", "parameter_efficiency", "retrieval_mechanism"]
+__all__ = [
+    "multihead_parameter_count",
+    "ood_retrieval_judge",
+    "ood_retrieval_run",
+    "parameter_efficiency_judge",
+    "parameter_efficiency_run",
+    "retrieval_mechanism_judge",
+    "retrieval_mechanism_run",
+]
 
 # margins stated before measuring (see the claims' notes)
 MECHANISM_MARGIN = 0.8  # compositional L1 <= 0.8 x each multi-head baseline's L1, on every seed
@@ -24,7 +32,7 @@ EFFICIENCY_MARGIN = 0.9  # the smaller compositional attention's L1 <= 0.9 x mul
 OOD_MARGIN = 0.9  # full scale: compositional OoD L1 <= 0.9 x multi-head's, on every seed
 
 
-def _settings(ctx: ClaimContext) -> dict[str, Any]:
+def _settings(ctx: SeedContext | JudgeContext) -> dict[str, Any]:
     return ctx.pick(
         smoke={"steps": 40, "batch": 32, "eval_size": 256, "lr": 2e-3, "width": 16},
         quick={"steps": 1200, "batch": 128, "eval_size": 4000, "lr": 3e-3, "width": 32},
@@ -32,7 +40,7 @@ def _settings(ctx: ClaimContext) -> dict[str, Any]:
     )
 
 
-def _run(ctx: ClaimContext, settings: dict[str, Any], attention: str, options: dict[str, Any], seed: int, **extra: Any) -> dict[str, Any]:
+def _run(ctx: SeedContext, settings: dict[str, Any], attention: str, options: dict[str, Any], seed: int, **extra: Any) -> dict[str, Any]:
     model = {"width": settings["width"], "attention": attention, "attention_options": options,
              "readout": extra.pop("readout", "linear"), **extra.pop("model", {})}
     return train_on_task(
@@ -55,7 +63,14 @@ def _bar_figure(results: dict[str, list[float]], ylabel: str, title: str):
     return fig
 
 
-def retrieval_mechanism(ctx: ClaimContext) -> Outcome:
+_MECHANISM_MODELS = {
+    "compositional S2 R2": ("compositional", {"searches": 2, "retrievals": 2}),
+    "multihead 2 heads": ("multihead", {"num_heads": 2}),
+    "multihead 4 heads": ("multihead", {"num_heads": 4}),
+}
+
+
+def retrieval_mechanism_run(ctx: SeedContext) -> dict[str, Any]:
     """Compositional attention beats multi-head attention when selection must happen inside attention.
 
     Contextual retrieval with v_s = v_p = 2, N = 10, a linear read-out and no
@@ -66,21 +81,24 @@ def retrieval_mechanism(ctx: ClaimContext) -> Outcome:
     multi-head baseline's on every seed (needs >= 3 seeds; smoke: None).
     """
     st = _settings(ctx)
-    models = {
-        "compositional S2 R2": ("compositional", {"searches": 2, "retrievals": 2}),
-        "multihead 2 heads": ("multihead", {"num_heads": 2}),
-        "multihead 4 heads": ("multihead", {"num_heads": 4}),
-    }
-    l1: dict[str, list[float]] = {k: [] for k in models}
+    l1: dict[str, float] = {}
     params: dict[str, int] = {}
-    agreement: list[float] = []
-    for seed in ctx.track(ctx.seeds, desc="seeds"):
-        for label, (name, opts) in models.items():
-            r = _run(ctx, st, name, opts, seed)
-            l1[label].append(r["l1_any"])
-            params[label] = r["attention_params"]
-            if "agreement" in r:
-                agreement.append(max(r["agreement"]))
+    agreement = None
+    for label, (name, opts) in _MECHANISM_MODELS.items():
+        r = _run(ctx, st, name, opts, ctx.seed)
+        l1[label] = r["l1_any"]
+        params[label] = r["attention_params"]
+        if "agreement" in r:
+            agreement = max(r["agreement"])
+    return {"l1": l1, "params": params, "agreement": agreement}
+
+
+def retrieval_mechanism_judge(ctx: JudgeContext, runs: list[dict[str, Any]]) -> Outcome:
+    """Verdict of ``compositional-attention/retrieval-mechanism`` (rule in the run's docstring)."""
+    st = _settings(ctx)
+    l1 = {k: [r["l1"][k] for r in runs] for k in _MECHANISM_MODELS}
+    params = runs[-1]["params"]
+    agreement = [r["agreement"] for r in runs if r["agreement"] is not None]
     comp = l1["compositional S2 R2"]
     metrics: dict[str, Any] = {
         "l1_compositional": statistics.median(comp),
@@ -109,7 +127,18 @@ def retrieval_mechanism(ctx: ClaimContext) -> Outcome:
     return Outcome(holds=holds, metrics=metrics, notes=notes)
 
 
-def ood_retrieval(ctx: ClaimContext) -> Outcome:
+_OOD_MODELS = {
+    "compositional S2 R4": ("compositional", {"searches": 2, "retrievals": 4}),
+    "multihead 4 heads": ("multihead", {"num_heads": 4}),
+}
+
+
+def _ood_settings(ctx: SeedContext | JudgeContext) -> dict[str, Any]:
+    st = _settings(ctx)
+    return {**st, "steps": 15000, "lr": 5e-4} if ctx.scale == "full" else st
+
+
+def ood_retrieval_run(ctx: SeedContext) -> dict[str, Any]:
     """Compositional attention generalises better to unseen combinations of retrievals.
 
     v_s = 2, v_p = 4 (16 context combinations: 12 for training, 4 held out for
@@ -120,24 +149,24 @@ def ood_retrieval(ctx: ClaimContext) -> Outcome:
     of training. Holds when compositional OoD L1 <= 0.9 x multi-head's on
     every seed. Smoke runs the pipeline and returns None.
     """
-    st = _settings(ctx)
-    if ctx.scale == "full":
-        st = {**st, "steps": 15000, "lr": 5e-4}
+    st = _ood_settings(ctx)
     task = {"searches": 2, "retrievals": 4}
-    models = {
-        "compositional S2 R4": ("compositional", {"searches": 2, "retrievals": 4}),
-        "multihead 4 heads": ("multihead", {"num_heads": 4}),
-    }
-    ood: dict[str, list[float]] = {k: [] for k in models}
-    iid: dict[str, list[float]] = {k: [] for k in models}
-    params: dict[str, int] = {}
-    for seed in ctx.track(ctx.seeds, desc="seeds"):
-        for label, (name, opts) in models.items():
-            r = _run(ctx, st, name, opts, seed, task=task, readout="mlp", model={"residual": True},
-                     train_split="train", eval_splits=("ood", "test"))
-            ood[label].append(r["l1_ood"])
-            iid[label].append(r["l1_test"])
-            params[label] = r["attention_params"]
+    out: dict[str, dict[str, Any]] = {"ood": {}, "iid": {}, "params": {}}
+    for label, (name, opts) in _OOD_MODELS.items():
+        r = _run(ctx, st, name, opts, ctx.seed, task=task, readout="mlp", model={"residual": True},
+                 train_split="train", eval_splits=("ood", "test"))
+        out["ood"][label] = r["l1_ood"]
+        out["iid"][label] = r["l1_test"]
+        out["params"][label] = r["attention_params"]
+    return out
+
+
+def ood_retrieval_judge(ctx: JudgeContext, runs: list[dict[str, Any]]) -> Outcome:
+    """Verdict of ``compositional-attention/ood-retrieval`` (rule in the run's docstring)."""
+    st = _ood_settings(ctx)
+    ood = {k: [r["ood"][k] for r in runs] for k in _OOD_MODELS}
+    iid = {k: [r["iid"][k] for r in runs] for k in _OOD_MODELS}
+    params = runs[-1]["params"]
     comp, mha = ood["compositional S2 R4"], ood["multihead 4 heads"]
     metrics = {
         "ood_l1_compositional": statistics.median(comp),
@@ -162,7 +191,7 @@ def multihead_parameter_count(embed_dim: int, heads: int, head_dim: int, value_d
     return 2 * (E * H * head_dim + bias * H * head_dim) + E * H * value_dim + bias * H * value_dim + H * value_dim * E + bias * E
 
 
-def parameter_efficiency(ctx: ClaimContext) -> Outcome:
+def parameter_efficiency_run(ctx: SeedContext) -> dict[str, Any]:
     """Fewer parameters than multi-head attention with S R heads, at equal or better accuracy.
 
     Two measurements. (1) Counts: compositional attention with S searches and
@@ -176,20 +205,26 @@ def parameter_efficiency(ctx: ClaimContext) -> Outcome:
     is <= 0.9 x multi-head's on every seed (>= 3 seeds; smoke: None).
     """
     st = _settings(ctx)
+    small = {"searches": 2, "retrievals": 2, "search_dim": max(2, st["width"] // 4), "value_dim": max(2, st["width"] // 4)}
+    l1: dict[str, float] = {}
+    params: dict[str, int] = {}
+    for label, (name, opts) in {"compositional (small)": ("compositional", small), "multihead 4 heads": ("multihead", {"num_heads": 4})}.items():
+        r = _run(ctx, st, name, opts, ctx.seed)
+        l1[label] = r["l1_any"]
+        params[label] = r["attention_params"]
+    return {"l1": l1, "params": params}
+
+
+def parameter_efficiency_judge(ctx: JudgeContext, runs: list[dict[str, Any]]) -> Outcome:
+    """Verdict of ``compositional-attention/parameter-efficiency`` (rule in the run's docstring)."""
     grid = {}
     for S, R in ((2, 2), (2, 4), (4, 2), (4, 4), (8, 2)):
         E, dk, dv = 64, 64 // S, 64 // R
         comp = attention_parameter_count(E, S, R)
         mha = multihead_parameter_count(E, S * R, dk, dv)
         grid[f"S{S}_R{R}"] = {"compositional": comp, "multihead_SR_heads": mha, "ratio": comp / mha}
-    small = {"searches": 2, "retrievals": 2, "search_dim": max(2, st["width"] // 4), "value_dim": max(2, st["width"] // 4)}
-    l1: dict[str, list[float]] = {"compositional (small)": [], "multihead 4 heads": []}
-    params: dict[str, int] = {}
-    for seed in ctx.track(ctx.seeds, desc="seeds"):
-        for label, (name, opts) in {"compositional (small)": ("compositional", small), "multihead 4 heads": ("multihead", {"num_heads": 4})}.items():
-            r = _run(ctx, st, name, opts, seed)
-            l1[label].append(r["l1_any"])
-            params[label] = r["attention_params"]
+    l1 = {k: [r["l1"][k] for r in runs] for k in ("compositional (small)", "multihead 4 heads")}
+    params = runs[-1]["params"]
     comp, mha = l1["compositional (small)"], l1["multihead 4 heads"]
     metrics = {
         "attention_params_ratio_vs_SR_heads": grid["S2_R2"]["ratio"],

@@ -42,7 +42,8 @@ def register_components(registry):
 def register_claims(registry):
     registry.add_claim(
         "compositional-attention/retrieval-mechanism",
-        "etude_compositional_attention.claims:retrieval_mechanism",
+        run="etude_compositional_attention.claims:retrieval_mechanism_run",
+        judge="etude_compositional_attention.claims:retrieval_mechanism_judge",
         statement=(
             "\"Standard attention heads learn a rigid mapping between search and retrieval\"; Compositional "
             "Attention \"disentangles search and retrieval and composes them in a dynamic, flexible and "
@@ -55,7 +56,8 @@ def register_claims(registry):
     )
     registry.add_claim(
         "compositional-attention/ood-retrieval",
-        "etude_compositional_attention.claims:ood_retrieval",
+        run="etude_compositional_attention.claims:ood_retrieval_run",
+        judge="etude_compositional_attention.claims:ood_retrieval_judge",
         statement=(
             "Compositional attention outperforms multi-head attention \"on a variety of tasks, including some "
             "out-of-distribution settings\": on contextual retrieval with held-out context combinations."
@@ -67,7 +69,8 @@ def register_claims(registry):
     )
     registry.add_claim(
         "compositional-attention/parameter-efficiency",
-        "etude_compositional_attention.claims:parameter_efficiency",
+        run="etude_compositional_attention.claims:parameter_efficiency_run",
+        judge="etude_compositional_attention.claims:parameter_efficiency_judge",
         statement=(
             "The static pairing of search and retrieval in multi-head attention can \"lead to learning of "
             "redundant parameters\": covering all S x R search-retrieval pairings takes S R heads, while "

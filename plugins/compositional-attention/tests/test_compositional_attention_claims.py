@@ -5,31 +5,25 @@ from __future__ import annotations
 import pytest
 
 from etude.builtin.attention import MultiHeadAttention
-from etude.claims import ClaimContext, Outcome
+from etude.claims import run_claim
 from etude_compositional_attention import CompositionalAttention, attention_parameter_count
-from etude_compositional_attention.claims import (
-    multihead_parameter_count,
-    ood_retrieval,
-    parameter_efficiency,
-    retrieval_mechanism,
-)
+from etude_compositional_attention.claims import multihead_parameter_count
 from etude_compositional_attention.experiment import train_on_task
 
 
 @pytest.mark.parametrize(
-    ("claim_id", "run"),
+    "claim_id",
     [
-        ("compositional-attention/retrieval-mechanism", retrieval_mechanism),
-        ("compositional-attention/ood-retrieval", ood_retrieval),
-        ("compositional-attention/parameter-efficiency", parameter_efficiency),
+        "compositional-attention/retrieval-mechanism",
+        "compositional-attention/ood-retrieval",
+        "compositional-attention/parameter-efficiency",
     ],
 )
-def test_claim_smoke(claim_id, run, tmp_path):
-    ctx = ClaimContext(claim_id=claim_id, scale="smoke", seeds=[0], out_dir=tmp_path)
-    outcome = run(ctx)
-    assert isinstance(outcome, Outcome)
-    assert outcome.holds is None  # one seed and a few steps cannot decide
-    assert outcome.metrics and "criterion" in outcome.notes
+def test_claim_smoke(claim_id, tmp_path):
+    result = run_claim(claim_id, scale="smoke", seeds=[0], out=tmp_path)
+    assert result.error is None
+    assert result.holds is None  # one seed and a few steps cannot decide
+    assert result.metrics and "criterion" in result.notes
 
 
 def test_multihead_count_matches_builtin():

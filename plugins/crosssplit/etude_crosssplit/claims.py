@@ -1,4 +1,4 @@
-"""The paper's claims as experiments on shipped data (standardised scikit-learn digits; MNIST-1D at full scale).
+"""The paper's claims as per-seed runs and judges on shipped data (standardised scikit-learn digits; MNIST-1D at full scale).
 
 Runs are memoised within the process: the memorisation claim reuses the
 40%-noise runs of the robustness claim (same seeds, same configurations).
@@ -9,13 +9,13 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from etude.claims import ClaimContext, Outcome, paired_comparison
+from etude.claims import JudgeContext, Outcome, SeedContext, paired_comparison
 
 _RUNS: dict[tuple, Any] = {}
 
 
 # -- settings per scale ---------------------------------------------------------------
-def _setting(ctx: ClaimContext) -> dict[str, Any]:
+def _setting(ctx: SeedContext | JudgeContext) -> dict[str, Any]:
     """Task and training settings shared by every method at this scale (the paper brief's CPU experiment at quick)."""
     digits = {"base": "digits"}
     smoke = {"task": "standardized", "task_options": digits, "epochs": 4, "warmup": 1, "delta": 1, "hidden": (32,)}
@@ -59,7 +59,7 @@ def _mean(values: list[float]) -> float:
 
 
 # -- crosssplit/label-noise-robustness -----------------------------------------------
-def label_noise_robustness(ctx: ClaimContext) -> Outcome:
+def label_noise_robustness_run(ctx: SeedContext) -> dict[str, Any]:
     """CrossSplit vs plain training (and vs two split networks) at 40% symmetric noise, paired seeds.
 
     Criterion (the issue's): holds when CrossSplit's ensemble test accuracy
@@ -70,10 +70,13 @@ def label_noise_robustness(ctx: ClaimContext) -> Outcome:
     examples whose corrected target is the clean class).
     """
     s = _setting(ctx)
-    runs = {m: [] for m in ("plain", "split", "crosssplit")}
-    for seed in ctx.track(ctx.seeds, desc="seeds"):
-        for method in runs:
-            runs[method].append(_run(method, s, 0.4, "symmetric", seed, ctx.device))
+    return {method: _run(method, s, 0.4, "symmetric", ctx.seed, ctx.device) for method in ("plain", "split", "crosssplit")}
+
+
+def label_noise_robustness_judge(ctx: JudgeContext, per_seed: list[dict[str, Any]]) -> Outcome:
+    """Verdict of ``crosssplit/label-noise-robustness`` (rule in the run's docstring)."""
+    s = _setting(ctx)
+    runs = {m: [r[m] for r in per_seed] for m in ("plain", "split", "crosssplit")}
     acc = {m: [r["metrics"]["test_accuracy"] for r in rs] for m, rs in runs.items()}
     vs_plain = paired_comparison(acc["crosssplit"], acc["plain"])
     vs_split = paired_comparison(acc["crosssplit"], acc["split"])
@@ -107,7 +110,7 @@ def label_noise_robustness(ctx: ClaimContext) -> Outcome:
     return Outcome(holds=holds, metrics=metrics, notes=notes)
 
 
-def _accuracy_figure(ctx: ClaimContext, runs: dict[str, list[dict[str, Any]]]) -> None:
+def _accuracy_figure(ctx: JudgeContext, runs: dict[str, list[dict[str, Any]]]) -> None:
     import matplotlib.pyplot as plt  # noqa: PLC0415
 
     fig, ax = plt.subplots(figsize=(6, 3.6))
@@ -124,7 +127,7 @@ def _accuracy_figure(ctx: ClaimContext, runs: dict[str, list[dict[str, Any]]]) -
 
 
 # -- crosssplit/memorization ------------------------------------------------------------
-def memorization(ctx: ClaimContext) -> Outcome:
+def memorization_run(ctx: SeedContext) -> dict[str, Any]:
     """Fraction of flipped training examples whose training signal still matches the wrong label, per epoch.
 
     Plain training: its prediction on the flipped example (its target is
@@ -136,8 +139,14 @@ def memorization(ctx: ClaimContext) -> Outcome:
     CrossSplit's final target-memorised fraction is at most half of plain's.
     """
     s = _setting(ctx)
-    plain = [_run("plain", s, 0.4, "symmetric", seed, ctx.device) for seed in ctx.track(ctx.seeds, desc="plain")]
-    cs = [_run("crosssplit", s, 0.4, "symmetric", seed, ctx.device) for seed in ctx.track(ctx.seeds, desc="crosssplit")]
+    return {method: _run(method, s, 0.4, "symmetric", ctx.seed, ctx.device) for method in ("plain", "crosssplit")}
+
+
+def memorization_judge(ctx: JudgeContext, per_seed: list[dict[str, Any]]) -> Outcome:
+    """Verdict of ``crosssplit/memorization`` (rule in the run's docstring)."""
+    s = _setting(ctx)
+    plain = [r["plain"] for r in per_seed]
+    cs = [r["crosssplit"] for r in per_seed]
     plain_final = [r["history"]["memorized_fraction"][-1] for r in plain]
     target_final = [r["history"]["target_memorized_fraction"][-1] for r in cs]
     pred_final = [r["history"]["memorized_fraction"][-1] for r in cs]
@@ -178,7 +187,11 @@ def memorization(ctx: ClaimContext) -> Outcome:
 _SETTINGS = (("symmetric", 0.2), ("symmetric", 0.5), ("symmetric", 0.8), ("asymmetric", 0.4))
 
 
-def noise_ratios(ctx: ClaimContext) -> Outcome:
+def _tag(noise_type: str, rate: float) -> str:
+    return f"{noise_type[:4]}_{int(round(rate * 100))}"
+
+
+def noise_ratios_run(ctx: SeedContext) -> dict[str, Any]:
     """CrossSplit vs plain training at 20 / 50 / 80% symmetric and 40% asymmetric noise.
 
     Criterion: holds when CrossSplit's test accuracy beats plain training's
@@ -187,13 +200,25 @@ def noise_ratios(ctx: ClaimContext) -> Outcome:
     downloads), so this is not the paper's Tables 1-2 scale.
     """
     s = _setting(ctx)
+    out = {}
+    for noise_type, rate in ctx.track(_SETTINGS, desc="noise settings"):
+        out[_tag(noise_type, rate)] = {
+            method: _run(method, s, rate, noise_type, ctx.seed, ctx.device)["metrics"]["test_accuracy"]
+            for method in ("plain", "crosssplit")
+        }
+    return out
+
+
+def noise_ratios_judge(ctx: JudgeContext, per_seed: list[dict[str, Any]]) -> Outcome:
+    """Verdict of ``crosssplit/noise-ratios`` (rule in the run's docstring)."""
+    s = _setting(ctx)
     metrics: dict[str, Any] = {}
     rows = []
     all_win = True
-    for noise_type, rate in ctx.track(_SETTINGS, desc="noise settings"):
-        tag = f"{noise_type[:4]}_{int(round(rate * 100))}"
-        plain = [_run("plain", s, rate, noise_type, seed, ctx.device)["metrics"]["test_accuracy"] for seed in ctx.seeds]
-        cs = [_run("crosssplit", s, rate, noise_type, seed, ctx.device)["metrics"]["test_accuracy"] for seed in ctx.seeds]
+    for noise_type, rate in _SETTINGS:
+        tag = _tag(noise_type, rate)
+        plain = [r[tag]["plain"] for r in per_seed]
+        cs = [r[tag]["crosssplit"] for r in per_seed]
         cmp = paired_comparison(cs, plain)
         all_win = all_win and cmp.wins == cmp.n
         metrics[f"{tag}_crosssplit_accuracy"] = _mean(cs)

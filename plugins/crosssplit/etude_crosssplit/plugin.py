@@ -53,7 +53,8 @@ def register_components(registry):
 def register_claims(registry):
     registry.add_claim(
         "crosssplit/label-noise-robustness",
-        "etude_crosssplit.claims:label_noise_robustness",
+        run="etude_crosssplit.claims:label_noise_robustness_run",
+        judge="etude_crosssplit.claims:label_noise_robustness_judge",
         statement=(
             "\"Extensive experiments on CIFAR-10, CIFAR-100, Tiny-ImageNet and mini-WebVision datasets demonstrate "
             "that our method can outperform the current state-of-the-art in a wide range of noise ratios.\" Tested at "
@@ -68,7 +69,8 @@ def register_claims(registry):
     )
     registry.add_claim(
         "crosssplit/memorization",
-        "etude_crosssplit.claims:memorization",
+        run="etude_crosssplit.claims:memorization_run",
+        judge="etude_crosssplit.claims:memorization_judge",
         statement=(
             "\"deep neural networks have enough capacity to fully memorize noisy labels\"; \"since the model trained "
             "on one part of the data cannot memorize example-label pairs from the other part, the training labels "
@@ -83,7 +85,8 @@ def register_claims(registry):
     )
     registry.add_claim(
         "crosssplit/noise-ratios",
-        "etude_crosssplit.claims:noise_ratios",
+        run="etude_crosssplit.claims:noise_ratios_run",
+        judge="etude_crosssplit.claims:noise_ratios_judge",
         statement=(
             "\"our method can outperform the current state-of-the-art in a wide range of noise ratios\": the gain "
             "over plain training holds at 20 / 50 / 80% symmetric and 40% asymmetric noise."

@@ -1,7 +1,6 @@
-"""The paper's claims as paired-seed experiments (smoke / quick on CPU / full on a GPU).
+"""The paper's claims as per-seed runs and judges (smoke / quick on CPU / full on a GPU).
 
-Every comparison runs each method on every seed of ``ctx.seeds`` (paired by
-seed) and evaluates with K = 2000 fresh samples: Δlog Ẑ = |ELBO - log Z|,
+Every comparison runs each method on the unit's seed (paired by seed) and evaluates with K = 2000 fresh samples: Δlog Ẑ = |ELBO - log Z|,
 Δlog Ẑ_RW = |log Ẑ_RW - log Z|, modes holding > 2 % of the samples and the
 total variation of mode weights. Verdicts use criteria fixed in each
 docstring; at ``smoke`` scale every verdict is None (too short to decide).
@@ -15,7 +14,7 @@ from typing import Any
 
 import torch
 
-from etude.claims import ClaimContext, Outcome, paired_comparison
+from etude.claims import JudgeContext, Outcome, SeedContext, paired_comparison
 
 
 def _run(cls_name: str, target, seed: int, iterations: int, device: str, eval_n: int, **config: Any) -> tuple[dict, Any]:
@@ -34,7 +33,7 @@ def _run(cls_name: str, target, seed: int, iterations: int, device: str, eval_n:
     return result, sampler
 
 
-def _gmm_setting(ctx: ClaimContext) -> dict[str, Any]:
+def _gmm_setting(ctx: SeedContext | JudgeContext) -> dict[str, Any]:
     """The pilot: 9GMM, sigma^2 = 5, T = 10, batch 256, 1000 iterations (quick); paper 25GMM at full."""
     from .targets import GMM  # noqa: PLC0415
 
@@ -45,7 +44,7 @@ def _gmm_setting(ctx: ClaimContext) -> dict[str, Any]:
     )
 
 
-def _ls_config(ctx: ClaimContext, iters: int) -> dict[str, Any]:
+def _ls_config(ctx: SeedContext | JudgeContext, iters: int) -> dict[str, Any]:
     return ctx.pick(
         smoke={"exploration": 1.0, "exploration_decay_steps": iters // 2, "local_search": True, "ls_every": 10, "mala_steps": 10, "mala_burn_in": 5, "buffer_size": 2000},
         quick={"exploration": 1.0, "exploration_decay_steps": iters // 2, "local_search": True, "ls_every": 50, "mala_steps": 100, "mala_burn_in": 50, "buffer_size": 20_000},
@@ -77,7 +76,7 @@ def _scatter_figure(target, samples: dict[str, torch.Tensor], title: str):
     return fig
 
 
-def local_search_mode_coverage(ctx: ClaimContext) -> Outcome:
+def local_search_mode_coverage_run(ctx: SeedContext) -> dict[str, Any]:
     """On-policy TB vs TB + decaying exploration + local search (MALA + rank-prioritised buffers).
 
     Criterion (fixed before running, from the paper brief's pilot): the median over seeds of
@@ -85,16 +84,21 @@ def local_search_mode_coverage(ctx: ClaimContext) -> Outcome:
     (> 2 % of samples) than TB on at least two thirds of the seeds. Smoke: None.
     """
     s = _gmm_setting(ctx)
+    target, iters, seed = s["target"], s["iters"], ctx.seed
+    tb, tb_sampler = _run("TrajectoryBalance", target, seed, iters, ctx.device, s["eval"], **s["net"])
+    ls, ls_sampler = _run("TrajectoryBalance", target, seed, iters, ctx.device, s["eval"], **s["net"], **_ls_config(ctx, iters))
+    # 2000 samples of each sampler for the figure (rounded: it is a scatter plot)
+    samples = {name: [[round(float(v), 4) for v in row] for row in sampler.sample(2000).detach().cpu().tolist()]
+               for name, sampler in (("TB (on-policy)", tb_sampler), ("TB + Expl. + LS", ls_sampler))}
+    return {"tb": tb, "ls": ls, "samples": samples}
+
+
+def local_search_mode_coverage_judge(ctx: JudgeContext, runs: list[dict[str, Any]]) -> Outcome:
+    """Verdict of ``diffusion-samplers/local-search-mode-coverage`` (rule in the run's docstring)."""
+    s = _gmm_setting(ctx)
     target, iters = s["target"], s["iters"]
-    rows: dict[str, list[dict]] = {"tb": [], "ls": []}
-    figure_samples = {}
-    for seed in ctx.track(ctx.seeds, desc="seeds"):
-        tb, tb_sampler = _run("TrajectoryBalance", target, seed, iters, ctx.device, s["eval"], **s["net"])
-        ls, ls_sampler = _run("TrajectoryBalance", target, seed, iters, ctx.device, s["eval"], **s["net"], **_ls_config(ctx, iters))
-        rows["tb"].append(tb)
-        rows["ls"].append(ls)
-        if not figure_samples:
-            figure_samples = {"TB (on-policy)": tb_sampler.sample(2000), "TB + Expl. + LS": ls_sampler.sample(2000)}
+    rows = {"tb": [r["tb"] for r in runs], "ls": [r["ls"] for r in runs]}
+    figure_samples = {name: torch.tensor(x) for name, x in runs[0]["samples"].items()}
     ctx.save_figure(_scatter_figure(target, figure_samples, "samples over the target density (seed %d)" % ctx.seeds[0]), "samples")
     rw_tb = [r["delta_log_z_rw"] for r in rows["tb"]]
     rw_ls = [r["delta_log_z_rw"] for r in rows["ls"]]
@@ -128,22 +132,31 @@ def local_search_mode_coverage(ctx: ClaimContext) -> Outcome:
     return Outcome(holds=bool(holds), metrics=metrics, notes=notes)
 
 
-def exploration_helps(ctx: ClaimContext) -> Outcome:
+def _exploration_setting(ctx: SeedContext | JudgeContext) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+    s = _gmm_setting(ctx)
+    iters = s["iters"]
+    net = dict(s["net"])
+    expl = ctx.pick(smoke={"exploration": 1.0, "exploration_decay_steps": iters // 2}, quick={"exploration": 1.0, "exploration_decay_steps": iters // 2}, full={"exploration": 0.2, "exploration_decay_steps": 5000})
+    if ctx.scale != "full":
+        net["learned_variance"] = True
+    return s, net, expl
+
+
+def exploration_helps_run(ctx: SeedContext) -> dict[str, Any]:
     """On-policy TB vs TB + decaying exploration (quick: 9GMM, T = 10, learned variance so that Δlog Ẑ can move).
 
     Criterion: the paired mean of Δlog Ẑ(TB) - Δlog Ẑ(TB + Expl.) is > 0 and exploration wins on at
     least two thirds of the seeds. Smoke: None.
     """
-    s = _gmm_setting(ctx)
-    target, iters = s["target"], s["iters"]
-    net = dict(s["net"])
-    expl = ctx.pick(smoke={"exploration": 1.0, "exploration_decay_steps": iters // 2}, quick={"exploration": 1.0, "exploration_decay_steps": iters // 2}, full={"exploration": 0.2, "exploration_decay_steps": 5000})
-    if ctx.scale != "full":
-        net["learned_variance"] = True
-    tb_rows, ex_rows = [], []
-    for seed in ctx.track(ctx.seeds, desc="seeds"):
-        tb_rows.append(_run("TrajectoryBalance", target, seed, iters, ctx.device, s["eval"], **net)[0])
-        ex_rows.append(_run("TrajectoryBalance", target, seed, iters, ctx.device, s["eval"], **net, **expl)[0])
+    s, net, expl = _exploration_setting(ctx)
+    target, iters, seed = s["target"], s["iters"], ctx.seed
+    return {"tb": _run("TrajectoryBalance", target, seed, iters, ctx.device, s["eval"], **net)[0],
+            "expl": _run("TrajectoryBalance", target, seed, iters, ctx.device, s["eval"], **net, **expl)[0]}
+
+
+def exploration_helps_judge(ctx: JudgeContext, runs: list[dict[str, Any]]) -> Outcome:
+    """Verdict of ``diffusion-samplers/exploration-helps`` (rule in the run's docstring)."""
+    tb_rows, ex_rows = [r["tb"] for r in runs], [r["expl"] for r in runs]
     dz_tb = [r["delta_log_z"] for r in tb_rows]
     dz_ex = [r["delta_log_z"] for r in ex_rows]
     comp = paired_comparison(dz_tb, dz_ex)
@@ -169,7 +182,15 @@ def exploration_helps(ctx: ClaimContext) -> Outcome:
     )
 
 
-def langevin_in_high_dim(ctx: ClaimContext) -> Outcome:
+def _langevin_setting(ctx: SeedContext | JudgeContext) -> dict[str, Any]:
+    return ctx.pick(
+        smoke={"dim": 8, "iters": 10, "net": {"n_steps": 5, "batch_size": 32, "hidden_dim": 32, "s_emb_dim": 32, "t_emb_dim": 32, "harmonics": 16}, "eval": 300},
+        quick={"dim": 32, "iters": 400, "net": {"n_steps": 10, "batch_size": 128}, "eval": 2000},
+        full={"dim": 128, "iters": 10000, "net": {"n_steps": 100, "batch_size": 300}, "eval": 2000},
+    )
+
+
+def langevin_in_high_dim_run(ctx: SeedContext) -> dict[str, Any]:
     """TB + Expl. with and without the Langevin parametrisation on ManyWell.
 
     Quick: d = 32, T = 10, sigma^2 = 1, batch 128, 400 iterations (the paper: T = 100, 10k-25k
@@ -179,17 +200,18 @@ def langevin_in_high_dim(ctx: ClaimContext) -> Outcome:
     """
     from .targets import ManyWell  # noqa: PLC0415
 
-    setting = ctx.pick(
-        smoke={"dim": 8, "iters": 10, "net": {"n_steps": 5, "batch_size": 32, "hidden_dim": 32, "s_emb_dim": 32, "t_emb_dim": 32, "harmonics": 16}, "eval": 300},
-        quick={"dim": 32, "iters": 400, "net": {"n_steps": 10, "batch_size": 128}, "eval": 2000},
-        full={"dim": 128, "iters": 10000, "net": {"n_steps": 100, "batch_size": 300}, "eval": 2000},
-    )
+    setting = _langevin_setting(ctx)
     target = ManyWell(dim=setting["dim"])
     common = {**setting["net"], "t_scale": 1.0, "exploration": 0.2, "exploration_decay_steps": setting["iters"] // 2}
-    tb_rows, lp_rows = [], []
-    for seed in ctx.track(ctx.seeds, desc="seeds"):
-        tb_rows.append(_run("TrajectoryBalance", target, seed, setting["iters"], ctx.device, setting["eval"], **common)[0])
-        lp_rows.append(_run("TrajectoryBalance", target, seed, setting["iters"], ctx.device, setting["eval"], **common, langevin=True)[0])
+    seed = ctx.seed
+    return {"tb": _run("TrajectoryBalance", target, seed, setting["iters"], ctx.device, setting["eval"], **common)[0],
+            "lp": _run("TrajectoryBalance", target, seed, setting["iters"], ctx.device, setting["eval"], **common, langevin=True)[0]}
+
+
+def langevin_in_high_dim_judge(ctx: JudgeContext, runs: list[dict[str, Any]]) -> Outcome:
+    """Verdict of ``diffusion-samplers/langevin-in-high-dim`` (rule in the run's docstring)."""
+    setting = _langevin_setting(ctx)
+    tb_rows, lp_rows = [r["tb"] for r in runs], [r["lp"] for r in runs]
     rw_tb = [r["delta_log_z_rw"] for r in tb_rows]
     rw_lp = [r["delta_log_z_rw"] for r in lp_rows]
     comp = paired_comparison(rw_tb, rw_lp)
@@ -221,7 +243,7 @@ def langevin_in_high_dim(ctx: ClaimContext) -> Outcome:
     )
 
 
-def fl_subtb_matches_tb(ctx: ClaimContext) -> Outcome:
+def fl_subtb_matches_tb_run(ctx: SeedContext) -> dict[str, Any]:
     """On-policy TB vs FL-SubTB (lambda = 2, flow lr 0.01) on the GMM setting.
 
     Criterion for "no consistent gain": it is NOT the case that FL-SubTB has the lower Δlog Ẑ
@@ -230,11 +252,14 @@ def fl_subtb_matches_tb(ctx: ClaimContext) -> Outcome:
     Smoke: None.
     """
     s = _gmm_setting(ctx)
-    target, iters = s["target"], s["iters"]
-    tb_rows, sub_rows = [], []
-    for seed in ctx.track(ctx.seeds, desc="seeds"):
-        tb_rows.append(_run("TrajectoryBalance", target, seed, iters, ctx.device, s["eval"], **s["net"])[0])
-        sub_rows.append(_run("FLSubTB", target, seed, iters, ctx.device, s["eval"], **s["net"])[0])
+    target, iters, seed = s["target"], s["iters"], ctx.seed
+    return {"tb": _run("TrajectoryBalance", target, seed, iters, ctx.device, s["eval"], **s["net"])[0],
+            "subtb": _run("FLSubTB", target, seed, iters, ctx.device, s["eval"], **s["net"])[0]}
+
+
+def fl_subtb_matches_tb_judge(ctx: JudgeContext, runs: list[dict[str, Any]]) -> Outcome:
+    """Verdict of ``diffusion-samplers/fl-subtb-matches-tb`` (rule in the run's docstring)."""
+    tb_rows, sub_rows = [r["tb"] for r in runs], [r["subtb"] for r in runs]
     dz_tb = [r["delta_log_z"] for r in tb_rows]
     dz_sub = [r["delta_log_z"] for r in sub_rows]
     comp = paired_comparison(dz_tb, dz_sub)

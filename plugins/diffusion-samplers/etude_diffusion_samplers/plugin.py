@@ -56,7 +56,8 @@ def register_claims(registry):
     claims = "etude_diffusion_samplers.claims"
     registry.add_claim(
         "diffusion-samplers/local-search-mode-coverage",
-        f"{claims}:local_search_mode_coverage",
+        run=f"{claims}:local_search_mode_coverage_run",
+        judge=f"{claims}:local_search_mode_coverage_judge",
         statement="Local search with a replay buffer strongly improves mode coverage: TB + Expl. + LS reaches "
         "Δlog Ẑ_RW 0.004 on 25GMM against 1.071 for on-policy TB.",
         source="Table 1 (25GMM column), Section 3.4",
@@ -66,7 +67,8 @@ def register_claims(registry):
     )
     registry.add_claim(
         "diffusion-samplers/exploration-helps",
-        f"{claims}:exploration_helps",
+        run=f"{claims}:exploration_helps_run",
+        judge=f"{claims}:exploration_helps_judge",
         statement="Off-policy exploration with decaying extra noise improves TB: Δlog Ẑ 1.176 -> 0.560 on 25GMM.",
         source="Table 1 (25GMM), Figure 2",
         paper={"delta_log_z_tb": 1.176, "delta_log_z_expl": 0.560, "delta_log_z_rw_tb": 1.071, "delta_log_z_rw_expl": 0.422},
@@ -75,7 +77,8 @@ def register_claims(registry):
     )
     registry.add_claim(
         "diffusion-samplers/langevin-in-high-dim",
-        f"{claims}:langevin_in_high_dim",
+        run=f"{claims}:langevin_in_high_dim_run",
+        judge=f"{claims}:langevin_in_high_dim_judge",
         statement="The Langevin parametrisation is critical in higher dimension: on ManyWell d = 128, Δlog Ẑ_RW is "
         "119.8 (TB) and 139.3 (TB + LS) but 14.9 with TB + LP + LS.",
         source="Table C.3",
@@ -85,7 +88,8 @@ def register_claims(registry):
     )
     registry.add_claim(
         "diffusion-samplers/fl-subtb-matches-tb",
-        f"{claims}:fl_subtb_matches_tb",
+        run=f"{claims}:fl_subtb_matches_tb_run",
+        judge=f"{claims}:fl_subtb_matches_tb_judge",
         statement="FL-SubTB gives no consistent gain over TB (25GMM Δlog Ẑ 1.127 vs 1.176); the earlier claim of a "
         "gain could not be reproduced.",
         source="Table 1, Section B.1",

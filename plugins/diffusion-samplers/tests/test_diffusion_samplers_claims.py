@@ -4,22 +4,20 @@ import math
 
 import pytest
 
-from etude.claims import ClaimContext
-from etude_diffusion_samplers import claims
+from etude.claims import run_claim
 
 CLAIMS = {
-    "diffusion-samplers/local-search-mode-coverage": claims.local_search_mode_coverage,
-    "diffusion-samplers/exploration-helps": claims.exploration_helps,
-    "diffusion-samplers/langevin-in-high-dim": claims.langevin_in_high_dim,
-    "diffusion-samplers/fl-subtb-matches-tb": claims.fl_subtb_matches_tb,
+    "diffusion-samplers/local-search-mode-coverage",
+    "diffusion-samplers/exploration-helps",
+    "diffusion-samplers/langevin-in-high-dim",
+    "diffusion-samplers/fl-subtb-matches-tb",
 }
 
 
 @pytest.mark.parametrize("claim_id", sorted(CLAIMS))
 def test_claim_smoke(claim_id, tmp_path):
-    ctx = ClaimContext(claim_id=claim_id, scale="smoke", seeds=[0], out_dir=tmp_path)
-    out = CLAIMS[claim_id](ctx)
-    assert out.holds is None
+    out = run_claim(claim_id, scale="smoke", seeds=[0], out=tmp_path)
+    assert out.error is None and out.holds is None
     scalars = [v for k, v in out.metrics.items() if isinstance(v, float) and "ci_" not in k]
     assert scalars and all(math.isfinite(v) for v in scalars)
 

@@ -1,4 +1,4 @@
-"""The paper's claims as experiments (smoke / quick / full)."""
+"""The paper's claims as per-seed runs and judges (smoke / quick / full)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import statistics
 
 import torch
 
-from etude.claims import ClaimContext, Outcome, paired_comparison
+from etude.claims import JudgeContext, Outcome, SeedContext, paired_comparison
 
 
 def _fit_and_estimate(cls, task, *, steps, seed, **config):
@@ -17,7 +17,20 @@ def _fit_and_estimate(cls, task, *, steps, seed, **config):
 
 
 # --------------------------------------------------------------------------------------------
-def gaussian_mi(ctx: ClaimContext) -> Outcome:
+def _gaussian_mi_setting(ctx: SeedContext | JudgeContext) -> dict:
+    grid = [(2, r) for r in (0.0, 0.3, 0.6, 0.9)]
+    if ctx.scale == "full":
+        grid += [(2, 0.8), (20, 0.1), (20, 0.2), (20, 0.4)]
+    return {"steps": ctx.pick(smoke=40, quick=1000, full=5000), "batch": ctx.pick(smoke=128, quick=256, full=256),
+            "hidden": ctx.pick(smoke=32, quick=128, full=128), "n_test": ctx.pick(smoke=2000, quick=20000, full=20000),
+            "grid": grid}
+
+
+def _grid_tag(d: int, rho: float) -> str:
+    return f"d{d}_rho{rho:g}"
+
+
+def gaussian_mi_run(ctx: SeedContext) -> dict:
     """MINE vs the analytic MI of correlated Gaussians, d = 2, rho in {0, 0.3, 0.6, 0.9}.
 
     Criterion (quick/full, fixed before running, from the paper brief's pilot):
@@ -33,27 +46,31 @@ def gaussian_mi(ctx: ClaimContext) -> Outcome:
     from etude_mine.tasks import CorrelatedGaussians  # noqa: PLC0415
 
     cuda = ctx.device == "cuda"
-    steps = ctx.pick(smoke=40, quick=1000, full=5000)
-    batch = ctx.pick(smoke=128, quick=256, full=256)
-    hidden = ctx.pick(smoke=32, quick=128, full=128)
-    n_test = ctx.pick(smoke=2000, quick=20000, full=20000)
-    grid = [(2, r) for r in (0.0, 0.3, 0.6, 0.9)]
-    if ctx.scale == "full":
-        grid += [(2, 0.8), (20, 0.1), (20, 0.2), (20, 0.4)]
+    st = _gaussian_mi_setting(ctx)
+    steps, batch, hidden, n_test = st["steps"], st["batch"], st["hidden"], st["n_test"]
+    seed = ctx.seed
+    out = {}
+    for d, rho in ctx.track(st["grid"], desc="rho"):
+        task = CorrelatedGaussians(dim=d, rho=rho, n_train=steps * batch, n_test=n_test, seed=1000 + seed)
+        est = MINE(seed=seed, hidden=hidden, batch_size=batch)
+        if cuda:
+            est = est.to("cuda")
+        tr, te = task.split("train"), task.split("test")
+        est.fit(tr.inputs, tr.targets, steps=steps)
+        out[_grid_tag(d, rho)] = {"estimate": float(est.estimate(te.inputs, te.targets)), "true": task.mutual_information}
+    return out
+
+
+def gaussian_mi_judge(ctx: JudgeContext, runs: list[dict]) -> Outcome:
+    """Verdict of ``mine/gaussian-mi`` (rule in the run's docstring)."""
+    st = _gaussian_mi_setting(ctx)
+    steps, batch, hidden, n_test = st["steps"], st["batch"], st["hidden"], st["n_test"]
     metrics: dict[str, float] = {}
     checks = []
     rows = []
-    for d, rho in ctx.track(grid, desc="rho"):
-        values = []
-        for seed in ctx.seeds:
-            task = CorrelatedGaussians(dim=d, rho=rho, n_train=steps * batch, n_test=n_test, seed=1000 + seed)
-            est = MINE(seed=seed, hidden=hidden, batch_size=batch)
-            if cuda:
-                est = est.to("cuda")
-            tr, te = task.split("train"), task.split("test")
-            est.fit(tr.inputs, tr.targets, steps=steps)
-            values.append(float(est.estimate(te.inputs, te.targets)))
-        true = task.mutual_information
+    for d, rho in st["grid"]:
+        values = [r[_grid_tag(d, rho)]["estimate"] for r in runs]
+        true = runs[-1][_grid_tag(d, rho)]["true"]
         med = statistics.median(values)
         sd = statistics.stdev(values) if len(values) > 1 else float("nan")
         tag = f"rho{rho:g}" if d == 2 else f"d{d}_rho{rho:g}"
@@ -140,7 +157,14 @@ def _gradient_bias(critic, task, *, batch, n_batches, pool, burn_in, ema_rate, s
     return out
 
 
-def bias_correction(ctx: ClaimContext) -> Outcome:
+def _bias_setting(ctx: SeedContext | JudgeContext) -> dict:
+    n_batches = ctx.pick(smoke=300, quick=2000, full=20000)
+    return {"batches": ctx.pick(smoke=(16,), quick=(8, 32, 128), full=(8, 32, 128, 512)), "n_batches": n_batches,
+            "pool": ctx.pick(smoke=20000, quick=100000, full=1000000), "pre_steps": ctx.pick(smoke=30, quick=300, full=1000),
+            "train_steps": ctx.pick(smoke=30, quick=400, full=3000), "burn_in": min(500, n_batches // 4)}
+
+
+def bias_correction_run(ctx: SeedContext) -> dict:
     """Gradient bias of the plain minibatch DV gradient vs the moving-average one.
 
     For a fixed critic (MINE trained briefly on d = 2, rho = 0.9), the exact
@@ -158,29 +182,35 @@ def bias_correction(ctx: ClaimContext) -> Outcome:
     from etude_mine.estimators import MINE  # noqa: PLC0415
     from etude_mine.tasks import CorrelatedGaussians  # noqa: PLC0415
 
-    batches = ctx.pick(smoke=(16,), quick=(8, 32, 128), full=(8, 32, 128, 512))
-    n_batches = ctx.pick(smoke=300, quick=2000, full=20000)
-    pool = ctx.pick(smoke=20000, quick=100000, full=1000000)
-    pre_steps = ctx.pick(smoke=30, quick=300, full=1000)
-    train_steps = ctx.pick(smoke=30, quick=400, full=3000)
-    burn_in = min(500, n_batches // 4)
+    st = _bias_setting(ctx)
+    batches, n_batches, pool, pre_steps, train_steps, burn_in = (
+        st["batches"], st["n_batches"], st["pool"], st["pre_steps"], st["train_steps"], st["burn_in"])
+    seed = ctx.seed
     task = CorrelatedGaussians(dim=2, rho=0.9, n_train=pre_steps * 64, n_test=20000, seed=0)
-    per_b: dict[int, dict[str, list[float]]] = {b: {} for b in batches}
-    train_err: dict[str, list[float]] = {"ema": [], "plain": []}
-    for seed in ctx.track(ctx.seeds, desc="seeds"):
-        critic_task = CorrelatedGaussians(dim=2, rho=0.9, n_train=pre_steps * 64, n_test=100, seed=seed)
-        tr = critic_task.split("train")
-        mine = MINE(hidden=64, batch_size=64, seed=seed).fit(tr.inputs, tr.targets, steps=pre_steps)
-        for b in batches:
-            res = _gradient_bias(mine.critic, task, batch=b, n_batches=n_batches, pool=pool,
-                                 burn_in=burn_in, ema_rate=0.01, seed=seed)
-            for k, v in res.items():
-                per_b[b].setdefault(k, []).append(v)
-        # secondary: training with / without the correction
-        t2 = CorrelatedGaussians(dim=2, rho=0.9, n_train=train_steps * 64, n_test=20000, seed=500 + seed)
-        for name, flag in (("ema", True), ("plain", False)):
-            value, _ = _fit_and_estimate(MINE, t2, steps=train_steps, seed=seed, batch_size=64, bias_correction=flag)
-            train_err[name].append(value - t2.mutual_information)
+    critic_task = CorrelatedGaussians(dim=2, rho=0.9, n_train=pre_steps * 64, n_test=100, seed=seed)
+    tr = critic_task.split("train")
+    mine = MINE(hidden=64, batch_size=64, seed=seed).fit(tr.inputs, tr.targets, steps=pre_steps)
+    per_b = {}
+    for b in batches:
+        per_b[str(b)] = _gradient_bias(mine.critic, task, batch=b, n_batches=n_batches, pool=pool,
+                                       burn_in=burn_in, ema_rate=0.01, seed=seed)
+    # secondary: training with / without the correction
+    train_err = {}
+    t2 = CorrelatedGaussians(dim=2, rho=0.9, n_train=train_steps * 64, n_test=20000, seed=500 + seed)
+    for name, flag in (("ema", True), ("plain", False)):
+        value, _ = _fit_and_estimate(MINE, t2, steps=train_steps, seed=seed, batch_size=64, bias_correction=flag)
+        train_err[name] = value - t2.mutual_information
+    return {"per_batch": per_b, "train_error": train_err}
+
+
+def bias_correction_judge(ctx: JudgeContext, runs: list[dict]) -> Outcome:
+    """Verdict of ``mine/bias-correction`` (rule in the run's docstring)."""
+    st = _bias_setting(ctx)
+    batches, n_batches, pool, pre_steps, train_steps = (
+        st["batches"], st["n_batches"], st["pool"], st["pre_steps"], st["train_steps"])
+    per_b: dict[int, dict[str, list[float]]] = {
+        b: {k: [r["per_batch"][str(b)][k] for r in runs] for k in runs[0]["per_batch"][str(b)]} for b in batches}
+    train_err = {name: [r["train_error"][name] for r in runs] for name in ("ema", "plain")}
     metrics: dict[str, float] = {}
     for b in batches:
         for k, v in per_b[b].items():
@@ -220,7 +250,13 @@ def bias_correction(ctx: ClaimContext) -> Outcome:
 
 
 # --------------------------------------------------------------------------------------------
-def beats_infonce(ctx: ClaimContext) -> Outcome:
+def _infonce_setting(ctx: SeedContext | JudgeContext) -> dict:
+    return {"steps": ctx.pick(smoke=20, quick=1000, full=5000), "hidden": ctx.pick(smoke=16, quick=128, full=128),
+            "sweep": ctx.pick(smoke=(16,), quick=(16, 64), full=(16, 64, 256)),
+            "n_test": ctx.pick(smoke=1000, quick=20000, full=20000)}
+
+
+def beats_infonce_run(ctx: SeedContext) -> dict:
     """InfoNCE saturates at log(batch size); MINE's DV estimate does not.
 
     Setting: d = 2, rho = 0.99 (true MI 3.92 nats), batch b = 16 (log b = 2.77)
@@ -235,20 +271,28 @@ def beats_infonce(ctx: ClaimContext) -> Outcome:
     from etude_mine.estimators import MINE, InfoNCE  # noqa: PLC0415
     from etude_mine.tasks import CorrelatedGaussians  # noqa: PLC0415
 
-    steps = ctx.pick(smoke=20, quick=1000, full=5000)
-    hidden = ctx.pick(smoke=16, quick=128, full=128)
+    st = _infonce_setting(ctx)
+    steps, hidden, sweep, n_test = st["steps"], st["hidden"], st["sweep"], st["n_test"]
+    rho, d = 0.99, 2
+    seed = ctx.seed
+    task = CorrelatedGaussians(dim=d, rho=rho, n_train=steps * max(sweep), n_test=n_test, seed=2000 + seed)
+    values = {}
+    for bs in sweep:
+        for name, cls in (("mine", MINE), ("infonce", InfoNCE)):
+            value, _ = _fit_and_estimate(cls, task, steps=steps, seed=seed, critic="joint", hidden=hidden,
+                                         batch_size=bs)
+            values[f"{name}_b{bs}"] = value
+    return {"values": values, "true_mi": task.mutual_information}
+
+
+def beats_infonce_judge(ctx: JudgeContext, runs: list[dict]) -> Outcome:
+    """Verdict of ``mine/beats-infonce-at-high-mi`` (rule in the run's docstring)."""
+    st = _infonce_setting(ctx)
+    steps, hidden, sweep = st["steps"], st["hidden"], st["sweep"]
     rho, d, b = 0.99, 2, 16
-    sweep = ctx.pick(smoke=(16,), quick=(16, 64), full=(16, 64, 256))
-    n_test = ctx.pick(smoke=1000, quick=20000, full=20000)
-    results: dict[tuple[str, int], list[float]] = {}
-    for seed in ctx.track(ctx.seeds, desc="seeds"):
-        task = CorrelatedGaussians(dim=d, rho=rho, n_train=steps * max(sweep), n_test=n_test, seed=2000 + seed)
-        for bs in sweep:
-            for name, cls in (("mine", MINE), ("infonce", InfoNCE)):
-                value, _ = _fit_and_estimate(cls, task, steps=steps, seed=seed, critic="joint", hidden=hidden,
-                                             batch_size=bs)
-                results.setdefault((name, bs), []).append(value)
-    true = task.mutual_information
+    results: dict[tuple[str, int], list[float]] = {
+        (name, bs): [r["values"][f"{name}_b{bs}"] for r in runs] for bs in sweep for name in ("mine", "infonce")}
+    true = runs[-1]["true_mi"]
     mine_b, nce_b = results[("mine", b)], results[("infonce", b)]
     cmp = paired_comparison(mine_b, nce_b)
     metrics = {
@@ -291,7 +335,15 @@ def beats_infonce(ctx: ClaimContext) -> Outcome:
 
 
 # --------------------------------------------------------------------------------------------
-def information_bottleneck(ctx: ClaimContext) -> Outcome:
+def _ib_config(ctx: SeedContext | JudgeContext) -> dict:
+    return ctx.pick(
+        smoke=dict(epochs=1, hidden=32, z_dim=8, critic_hidden=16),
+        quick=dict(epochs=40, hidden=256, z_dim=32, critic_hidden=128),
+        full=dict(epochs=200, hidden=1024, z_dim=256, critic_hidden=512),
+    )
+
+
+def information_bottleneck_run(ctx: SeedContext) -> dict:
     """MINE-IB vs the unregularised baseline on scikit-learn digits (paired over seeds).
 
     Each seed draws its own train/test split and initialisation, used by both
@@ -303,20 +355,22 @@ def information_bottleneck(ctx: ClaimContext) -> Outcome:
     """
     from etude_mine.bottleneck import Digits, MINEInformationBottleneck  # noqa: PLC0415
 
-    cfg = ctx.pick(
-        smoke=dict(epochs=1, hidden=32, z_dim=8, critic_hidden=16),
-        quick=dict(epochs=40, hidden=256, z_dim=32, critic_hidden=128),
-        full=dict(epochs=200, hidden=1024, z_dim=256, critic_hidden=512),
-    )
-    errors: dict[str, list[float]] = {"baseline": [], "mine-ib": []}
-    mi = []
-    for seed in ctx.track(ctx.seeds, desc="seeds"):
-        task = Digits(seed=seed)
-        for method in errors:
-            res = MINEInformationBottleneck(method=method, **cfg).run(task, seed=seed, device=ctx.device)
-            errors[method].append(res.metrics["test_error_pct"])
-            if method == "mine-ib":
-                mi.append(res.metrics["mi_xz_test"])
+    cfg = _ib_config(ctx)
+    task = Digits(seed=ctx.seed)
+    out = {}
+    for method in ("baseline", "mine-ib"):
+        res = MINEInformationBottleneck(method=method, **cfg).run(task, seed=ctx.seed, device=ctx.device)
+        out[method] = res.metrics["test_error_pct"]
+        if method == "mine-ib":
+            out["mi_xz_test"] = res.metrics["mi_xz_test"]
+    return out
+
+
+def information_bottleneck_judge(ctx: JudgeContext, runs: list[dict]) -> Outcome:
+    """Verdict of ``mine/information-bottleneck`` (rule in the run's docstring)."""
+    cfg = _ib_config(ctx)
+    errors = {method: [r[method] for r in runs] for method in ("baseline", "mine-ib")}
+    mi = [r["mi_xz_test"] for r in runs]
     cmp = paired_comparison(errors["baseline"], errors["mine-ib"])
     metrics = {
         "baseline_error_pct": statistics.fmean(errors["baseline"]),
@@ -337,4 +391,13 @@ def information_bottleneck(ctx: ClaimContext) -> Outcome:
     return Outcome(holds=holds, metrics=metrics, notes=notes)
 
 
-__all__ = ["beats_infonce", "bias_correction", "gaussian_mi", "information_bottleneck"]
+__all__ = [
+    "beats_infonce_judge",
+    "beats_infonce_run",
+    "bias_correction_judge",
+    "bias_correction_run",
+    "gaussian_mi_judge",
+    "gaussian_mi_run",
+    "information_bottleneck_judge",
+    "information_bottleneck_run",
+]

@@ -71,7 +71,8 @@ def register_components(registry):
 def register_claims(registry):
     registry.add_claim(
         "mine/gaussian-mi",
-        "etude_mine.claims:gaussian_mi",
+        run="etude_mine.claims:gaussian_mi_run",
+        judge="etude_mine.claims:gaussian_mi_judge",
         statement="(Paraphrase of section 5.1 / Figure 1.) MINE estimates the mutual information of "
         "correlated Gaussians accurately across correlations, tracking the true MI -(d/2) log(1 - rho^2) "
         "(the paper shows d = 2 and d = 20). Tested here at d = 2, rho in {0, 0.3, 0.6, 0.9}; "
@@ -84,7 +85,8 @@ def register_claims(registry):
     )
     registry.add_claim(
         "mine/bias-correction",
-        "etude_mine.claims:bias_correction",
+        run="etude_mine.claims:bias_correction_run",
+        judge="etude_mine.claims:bias_correction_judge",
         statement="(Paraphrase of section 3.2.) The minibatch gradient of the Donsker-Varadhan bound is "
         "biased because E_B[e^T] appears in a denominator; replacing that denominator by an exponential "
         f"moving average over minibatches reduces the bias of the gradient estimate; {_PAPER}.",
@@ -95,7 +97,8 @@ def register_claims(registry):
     )
     registry.add_claim(
         "mine/beats-infonce-at-high-mi",
-        "etude_mine.claims:beats_infonce",
+        run="etude_mine.claims:beats_infonce_run",
+        judge="etude_mine.claims:beats_infonce_judge",
         statement="InfoNCE estimates I >= log(N) - L_N (Oord, Li & Vinyals 2018, arXiv:1807.03748, eq. 5), "
         "and since L_N >= 0 the estimate can never exceed log N, N the batch size; Poole et al. (ICML 2019, "
         "arXiv:1905.06922, section 2.3) show the InfoNCE bound is loose whenever I(X; Y) > log K. MINE's "
@@ -107,7 +110,8 @@ def register_claims(registry):
     )
     registry.add_claim(
         "mine/information-bottleneck",
-        "etude_mine.claims:information_bottleneck",
+        run="etude_mine.claims:information_bottleneck_run",
+        judge="etude_mine.claims:information_bottleneck_judge",
         statement="(Paraphrase of section 5.3.) MINE-IB, cross-entropy + beta * MINE estimate of I(X; Z) with a "
         "stochastic encoder, improves test error over an unregularised baseline on permutation-invariant "
         f"MNIST (Table 3: baseline 1.38%, Deep VIB 1.13%, MINE-IB about 1.1%, unverified); {_PAPER}.",

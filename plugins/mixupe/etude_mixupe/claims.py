@@ -1,6 +1,6 @@
-"""The MixupE paper's claims as experiments (smoke / quick / full).
+"""The MixupE paper's claims as per-seed runs and judges (smoke / quick / full).
 
-Training comparisons run every method on every seed with the same task,
+Training comparisons run every method on the unit's seed with the same task,
 initialisation and batch order (``procedure/supervised``), and report the
 paired difference with a 95% t interval (:func:`etude.claims.paired_comparison`).
 Runs are memoised within a process, so the mixup runs shared by the first two
@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from etude.claims import ClaimContext, Outcome, paired_comparison
+from etude.claims import JudgeContext, Outcome, SeedContext, paired_comparison
 
 # the CPU analogue of the paper's setting (paper brief section 5)
 MIXUP = {"alpha": 1.0}
@@ -25,7 +25,7 @@ MIXUPE = {"alpha": 1.0, "eta": 0.1, "version": 3, "threshold": 1.0, "sign": "pap
 _RUNS: dict[tuple, dict[str, float]] = {}
 
 
-def _settings(ctx: ClaimContext) -> dict[str, Any]:
+def _settings(ctx: SeedContext | JudgeContext) -> dict[str, Any]:
     """Task, procedure and model settings per scale.
 
     smoke: a 1 000-example MNIST-1D, 3 epochs (tests only; no verdict).
@@ -66,16 +66,18 @@ def train_once(task_cfg: dict, proc_cfg: dict, augmenter: str, options: dict, se
     return _RUNS[key]
 
 
-def _compare(ctx: ClaimContext, methods: dict[str, tuple[str, dict]]) -> dict[str, list[float]]:
+def _compare(ctx: SeedContext, methods: dict[str, tuple[str, dict]]) -> dict[str, float]:
+    """Test accuracy of each method on the unit's seed (paired: same task, initialisation and batch order)."""
     s = _settings(ctx)
-    acc: dict[str, list[float]] = {name: [] for name in methods}
-    for seed in ctx.track(ctx.seeds, desc=ctx.claim_id):
-        for name, (aug, opts) in methods.items():
-            acc[name].append(train_once(s["task"], s["proc"], aug, opts, seed, ctx.device, s["model"])["test_accuracy"])
-    return acc
+    return {name: train_once(s["task"], s["proc"], aug, opts, ctx.seed, ctx.device, s["model"])["test_accuracy"]
+            for name, (aug, opts) in ctx.track(methods.items(), desc=ctx.claim_id)}
 
 
-def _difference_figure(ctx: ClaimContext, diffs: list[float], comparison: Any, label: str) -> None:
+def _per_method(runs: list[dict[str, float]]) -> dict[str, list[float]]:
+    return {name: [r[name] for r in runs] for name in runs[0]}
+
+
+def _difference_figure(ctx: JudgeContext, diffs: list[float], comparison: Any, label: str) -> None:
     import matplotlib.pyplot as plt  # noqa: PLC0415
 
     fig, ax = plt.subplots(figsize=(5, 3))
@@ -90,7 +92,7 @@ def _difference_figure(ctx: ClaimContext, diffs: list[float], comparison: Any, l
     ctx.save_figure(fig, "paired-differences")
 
 
-def mixup_beats_erm(ctx: ClaimContext) -> Outcome:
+def mixup_beats_erm_run(ctx: SeedContext) -> dict[str, float]:
     """Mixup (alpha = 1) vs ERM on MNIST-1D with an MLP, paired over seeds.
 
     Criterion (from the issue): holds when the paired mean difference of test
@@ -99,7 +101,12 @@ def mixup_beats_erm(ctx: ClaimContext) -> Outcome:
     always at smoke scale (3 epochs decide nothing). Note that mixup needs
     long training: at 30 epochs it is about 4 points *below* ERM.
     """
-    acc = _compare(ctx, {"erm": ("none", {}), "mixup": ("mixup", MIXUP)})
+    return _compare(ctx, {"erm": ("none", {}), "mixup": ("mixup", MIXUP)})
+
+
+def mixup_beats_erm_judge(ctx: JudgeContext, runs: list[dict[str, float]]) -> Outcome:
+    """Verdict of ``mixupe/mixup-beats-erm`` (rule in the run's docstring)."""
+    acc = _per_method(runs)
     cmp = paired_comparison(acc["mixup"], acc["erm"])
     _difference_figure(ctx, [a - b for a, b in zip(acc["mixup"], acc["erm"], strict=True)], cmp, "mixup - ERM accuracy")
     metrics = {"erm_accuracy": float(np.mean(acc["erm"])), "mixup_accuracy": float(np.mean(acc["mixup"])),
@@ -112,7 +119,7 @@ def mixup_beats_erm(ctx: ClaimContext) -> Outcome:
     return Outcome(holds=holds, metrics=metrics, notes=notes)
 
 
-def mixupe_beats_mixup(ctx: ClaimContext) -> Outcome:
+def mixupe_beats_mixup_run(ctx: SeedContext) -> dict[str, float]:
     """MixupE (v3, eta = 0.1, tau = 1, paper sign) vs mixup (alpha = 1), paired over seeds.
 
     Criterion: holds when the paired mean difference (MixupE - mixup) has
@@ -120,7 +127,12 @@ def mixupe_beats_mixup(ctx: ClaimContext) -> Outcome:
     (the paper's +0.8 point ImageNet effect is below the seed noise of this
     experiment; the pilot found +0.25 +/- 1.0 points). Inconclusive at smoke.
     """
-    acc = _compare(ctx, {"mixup": ("mixup", MIXUP), "mixupe": ("mixupe", MIXUPE)})
+    return _compare(ctx, {"mixup": ("mixup", MIXUP), "mixupe": ("mixupe", MIXUPE)})
+
+
+def mixupe_beats_mixup_judge(ctx: JudgeContext, runs: list[dict[str, float]]) -> Outcome:
+    """Verdict of ``mixupe/mixupe-beats-mixup`` (rule in the run's docstring)."""
+    acc = _per_method(runs)
     cmp = paired_comparison(acc["mixupe"], acc["mixup"])
     _difference_figure(ctx, [a - b for a, b in zip(acc["mixupe"], acc["mixup"], strict=True)], cmp,
                        "MixupE - mixup accuracy")
@@ -137,7 +149,7 @@ def mixupe_beats_mixup(ctx: ClaimContext) -> Outcome:
                    notes=text + ": does not hold at this scale (the interval does not lie above 0)")
 
 
-def _describe(ctx: ClaimContext) -> str:
+def _describe(ctx: SeedContext | JudgeContext) -> str:
     s = _settings(ctx)
     model = "CNN1D" if s["model"] else f"MLP hidden={s['proc'].get('hidden', (256, 256))}"
     return f"MNIST-1D {s['task'] or 'canonical'}; {model}; {s['proc']}"
@@ -207,7 +219,10 @@ def expansion_terms(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, al
     return {"L_mix": l_mix, "L_std": l_std, "R1": r1, "R23": r23, "lemma_gap": abs(l_mix - lemma)}
 
 
-def directional_derivative_regularisation(ctx: ClaimContext) -> Outcome:
+_SCALES = [2.0 ** -k for k in range(12)]  # 1 ... 1/2048: the fit needs the asymptotic regime
+
+
+def directional_derivative_regularisation_run(ctx: SeedContext) -> dict[str, Any]:
     """Numerical check of the mixup expansion L_mix - L_std = R1 + (R2 + R3) + O(|x_j - x_i|^3).
 
     A small smooth (tanh) MLP is fitted briefly to MNIST-1D examples; the
@@ -227,25 +242,29 @@ def directional_derivative_regularisation(ctx: ClaimContext) -> Outcome:
     n = ctx.pick(smoke=16, quick=64, full=128)
     hidden = ctx.pick(smoke=(16,), quick=(32, 32), full=(32, 32))
     alpha = 1.0
-    scales = [2.0 ** -k for k in range(12)]  # 1 ... 1/2048: the fit needs the asymptotic regime
     task = MNIST1D(num_samples=ctx.pick(smoke=500, quick=1000, full=1000))
-    rows: dict[int, list[dict[str, float]]] = {}
-    for seed in ctx.track(ctx.seeds, desc=ctx.claim_id):
-        torch.manual_seed(seed)
-        split = task.split("train")
-        idx = torch.randperm(len(split), generator=torch.Generator().manual_seed(seed))[:n]
-        x0, y0 = split.inputs[idx].double(), split.targets[idx]
-        model = MLP(in_features=x0.shape[1], num_classes=10, hidden=hidden, activation="tanh").double()
-        opt = torch.optim.Adam(model.parameters(), lr=1e-2)
-        for _ in range(ctx.pick(smoke=30, quick=50, full=50)):  # fit partly: h' - y neither random nor 0
-            opt.zero_grad()
-            torch.nn.functional.cross_entropy(model(x0), y0).backward()
-            opt.step()
-        model.eval()
-        for p in model.parameters():
-            p.requires_grad_(False)
-        x_bar = x0.mean(0, keepdim=True)
-        rows[seed] = [expansion_terms(model, x_bar + s * (x0 - x_bar), y0, alpha) for s in scales]
+    seed = ctx.seed
+    torch.manual_seed(seed)
+    split = task.split("train")
+    idx = torch.randperm(len(split), generator=torch.Generator().manual_seed(seed))[:n]
+    x0, y0 = split.inputs[idx].double(), split.targets[idx]
+    model = MLP(in_features=x0.shape[1], num_classes=10, hidden=hidden, activation="tanh").double()
+    opt = torch.optim.Adam(model.parameters(), lr=1e-2)
+    for _ in range(ctx.pick(smoke=30, quick=50, full=50)):  # fit partly: h' - y neither random nor 0
+        opt.zero_grad()
+        torch.nn.functional.cross_entropy(model(x0), y0).backward()
+        opt.step()
+    model.eval()
+    for p in model.parameters():
+        p.requires_grad_(False)
+    x_bar = x0.mean(0, keepdim=True)
+    return {"terms": [expansion_terms(model, x_bar + s * (x0 - x_bar), y0, alpha) for s in _SCALES]}
+
+
+def directional_derivative_regularisation_judge(ctx: JudgeContext, runs: list[dict[str, Any]]) -> Outcome:
+    """Verdict of ``mixupe/directional-derivative-regularisation`` (rule in the run's docstring)."""
+    scales = _SCALES
+    rows = {seed: r["terms"] for seed, r in zip(ctx.seeds, runs, strict=True)}
 
     def slope(err: list[float]) -> float:
         return float(np.polyfit(np.log(scales[-3:]), np.log(np.maximum(err[-3:], 1e-300)), 1)[0])
@@ -280,7 +299,7 @@ def directional_derivative_regularisation(ctx: ClaimContext) -> Outcome:
     return Outcome(holds=holds, metrics=metrics, notes=notes)
 
 
-def _expansion_figure(ctx: ClaimContext, scales: list[float], terms: list[dict[str, float]]) -> None:
+def _expansion_figure(ctx: JudgeContext, scales: list[float], terms: list[dict[str, float]]) -> None:
     import matplotlib.pyplot as plt  # noqa: PLC0415
 
     delta = np.array([t["L_mix"] - t["L_std"] for t in terms])

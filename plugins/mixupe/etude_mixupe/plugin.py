@@ -61,7 +61,8 @@ def register_components(registry):
 def register_claims(registry):
     registry.add_claim(
         "mixupe/mixup-beats-erm",
-        "etude_mixupe.claims:mixup_beats_erm",
+        run="etude_mixupe.claims:mixup_beats_erm_run",
+        judge="etude_mixupe.claims:mixup_beats_erm_judge",
         statement="Mixup \"is known to improve the generalization performance in many learning paradigms and "
         "applications\" (abstract); every table reports Mixup above ERM.",
         source="Abstract; Tables 1-2 (ERM vs Mixup rows); CPU analogue: MNIST-1D MLP pilot in the paper brief",
@@ -71,7 +72,8 @@ def register_claims(registry):
     )
     registry.add_claim(
         "mixupe/mixupe-beats-mixup",
-        "etude_mixupe.claims:mixupe_beats_mixup",
+        run="etude_mixupe.claims:mixupe_beats_mixup_run",
+        judge="etude_mixupe.claims:mixupe_beats_mixup_judge",
         statement="\"Our results show that the proposed method improves Mixup across multiple datasets using a "
         "variety of architectures, for instance, exhibiting an improvement over Mixup by 0.8% in ImageNet "
         "top-1 accuracy.\"",
@@ -82,7 +84,8 @@ def register_claims(registry):
     )
     registry.add_claim(
         "mixupe/directional-derivative-regularisation",
-        "etude_mixupe.claims:directional_derivative_regularisation",
+        run="etude_mixupe.claims:directional_derivative_regularisation_run",
+        judge="etude_mixupe.claims:directional_derivative_regularisation_judge",
         statement="\"we first analyze Mixup and show that it implicitly regularizes infinitely many directional "
         "derivatives of all orders\": L_mix = L_std + R_1 + R_2 + R_3 + ..., R_1 the first-order directional "
         "derivative term E[1 - lambda]/n sum_i (h'(f(x_i)) - y_i)^T J f(x_i) (x_bar - x_i).",

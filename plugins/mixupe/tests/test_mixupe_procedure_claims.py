@@ -4,9 +4,8 @@ import pytest
 import torch
 
 import etude
-from etude.claims import ClaimContext
+from etude.claims import run_claim
 from etude.testing.conformance import ModelConformance, ProcedureConformance
-from etude_mixupe import claims
 from etude_mixupe.models import MLP, CNN1D
 
 TINY = {"epochs": 2, "hidden": (16,), "batch_size": 64}
@@ -102,20 +101,18 @@ def test_supervised_mixupe_on_cuda():
 
 
 # -- claims at smoke scale ----------------------------------------------------------
-@pytest.mark.parametrize("name", ["mixup_beats_erm", "mixupe_beats_mixup"])
-def test_training_claims_smoke(name, tmp_path):
-    ctx = ClaimContext(claim_id=f"mixupe/{name}", scale="smoke", seeds=[0], out_dir=tmp_path)
-    outcome = getattr(claims, name)(ctx)
+@pytest.mark.parametrize("claim_id", ["mixupe/mixup-beats-erm", "mixupe/mixupe-beats-mixup"])
+def test_training_claims_smoke(claim_id, tmp_path):
+    outcome = run_claim(claim_id, scale="smoke", seeds=[0], out=tmp_path)
+    assert outcome.error is None
     assert outcome.holds is None  # 3 epochs decide nothing
     assert outcome.metrics["n"] == 1 and 0 <= outcome.metrics["mean_diff"] + 1 <= 2
-    assert ctx.figures and all(p.endswith(".png") for p in ctx.figures)
+    assert outcome.figures and all(p.endswith(".png") for p in outcome.figures)
 
 
 def test_expansion_claim_smoke_reproduces(tmp_path):
-    ctx = ClaimContext(claim_id="mixupe/directional-derivative-regularisation", scale="smoke", seeds=[0],
-                       out_dir=tmp_path)
-    outcome = claims.directional_derivative_regularisation(ctx)
-    assert outcome.holds is True
+    outcome = run_claim("mixupe/directional-derivative-regularisation", scale="smoke", seeds=[0], out=tmp_path)
+    assert outcome.error is None and outcome.holds is True
     assert abs(outcome.metrics["remainder_order_first"] - 2) < 0.3
     assert abs(outcome.metrics["remainder_order_second"] - 3) < 0.3
     assert outcome.metrics["lemma_gap"] < 1e-5
