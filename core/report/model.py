@@ -198,23 +198,29 @@ def _flatten(measurements: Mapping[str, Any], prefix: str = "") -> dict[str, Any
 def per_seed(row: Mapping[str, Any], seeds: Sequence[int], max_columns: int = 12) -> tuple[PerSeed, set[str]]:
     """The per-seed table of a row, and the metric names it took over.
 
-    Sources, in order: the row's per-seed measurement records (``measurements``
-    / ``runs``: a list ordered like ``seeds`` or a mapping seed -> dict; their
-    scalar leaves), then metrics that are lists with one value per seed
-    (``per_seed_acc`` becomes column ``acc``).
+    Sources, in order: the judge's ``per_seed`` metric (a list of dicts, one
+    per seed), else the row's per-seed measurement records (``measurements``,
+    from the run's unit files: a list ordered like ``seeds`` or a mapping
+    seed -> dict); their scalar leaves become columns. Then metrics that are
+    lists with one number per seed (``per_seed_acc`` becomes column ``acc``).
     """
     seeds = list(seeds)
     columns: dict[str, list[Any]] = {}
     taken: set[str] = set()
     metrics = row.get("metrics") or {}
-    sources = [(f, row.get(f)) for f in ("measurements", "runs", "per_seed")] + [("metrics.per_seed", metrics.get("per_seed"))]
+    # the judge's own per-seed summary (what the verdict used) first, else the units' raw measurements
+    sources = [("metrics.per_seed", metrics.get("per_seed"))] + [(f, row.get(f)) for f in ("per_seed", "measurements", "runs")]
     for field, records in sources:
         if isinstance(records, Mapping):
             records = [records.get(str(s), records.get(s)) for s in seeds]  # type: ignore[call-overload]
         if isinstance(records, list) and records and len(records) == len(seeds):
             flats = [_flatten(r) if isinstance(r, Mapping) else {} for r in records]
+            if not any(flats):
+                continue
             for name in dict.fromkeys(k for f in flats for k in f):
-                columns[name] = [f.get(name) for f in flats]
+                values = [f.get(name) for f in flats]
+                if name.rsplit(".", 1)[-1] != "seed" or values != seeds:  # the seed column is the table's own
+                    columns[name] = values
             if field == "metrics.per_seed":
                 taken.add("per_seed")
             break
@@ -258,7 +264,8 @@ class ClaimView:
         metrics = dict(result.metrics or {})
         table, taken = per_seed(data, result.seeds)
         rows = align_metrics(dict(result.paper or {}), metrics, skip=taken)
-        figures = [load_figure(f, base, embed=embed) for f in result.figures]
+        prefixes = (result.id.replace("/", "__"), result.scale)
+        figures = [load_figure(f, base, embed=embed, prefixes=prefixes) for f in result.figures]
         rule, doc = (rules or {}).get(result.id, (str(data.get("rule") or ""), str(data.get("doc") or "")))
         return cls(result=result, row=data, metrics=rows, per_seed=table, intervals=intervals(metrics),
                    figures=figures, rule=rule, doc=doc)
@@ -320,11 +327,17 @@ class ClaimView:
         return " ".join([r.id, r.statement, r.source, r.notes, self.verdict_label, r.scale]).lower()
 
 
-def load_figure(path: str, base: pathlib.Path | None, *, embed: bool = True) -> Figure:
-    """A figure of a row, its PNG read from ``base / path`` and embedded as a ``data:`` URI."""
+def load_figure(path: str, base: pathlib.Path | None, *, embed: bool = True, prefixes: Sequence[str] = ()) -> Figure:
+    """A figure of a row, its PNG read from ``base / path`` and embedded as a ``data:`` URI.
+
+    Its caption is the file's stem without the ``prefixes`` (the claim's stem and scale).
+    """
     import base64  # noqa: PLC0415
 
-    name = pathlib.Path(path).stem.split("-", 1)[-1] if "-" in pathlib.Path(path).stem else pathlib.Path(path).stem
+    name = pathlib.Path(path).stem
+    for prefix in prefixes:
+        if name.startswith(prefix + "-") and len(name) > len(prefix) + 1:
+            name = name[len(prefix) + 1:]
     file = pathlib.Path(path) if base is None else base / path
     if not embed:
         return Figure(name=name, path=path, missing="figures are not embedded in this page")

@@ -160,45 +160,46 @@ def _with_units(base: pathlib.Path, row: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
-_CRITERION = re.compile(r"\b(criterion|criteria|verdict|holds when|holds if)\b", re.IGNORECASE)
+_CRITERION = re.compile(r"\b(criterion|criteria|verdict|holds when|holds if|holds iff|true if|false if)\b", re.IGNORECASE)
+_POINTER = re.compile(r"\brule in\b", re.IGNORECASE)  # a judge's "Verdict of X (rule in the run's docstring)"
 
 
 def criterion(doc: str) -> str:
-    """The paragraphs of a claim's docstring that state its verdict rule (criterion / verdict / holds when)."""
+    """The paragraphs of a docstring that state a verdict rule (criterion / verdict / holds when), joined."""
     paragraphs = [p.strip() for p in re.split(r"\n\s*\n", doc) if p.strip()]
-    chosen = [p for p in paragraphs[1:] if _CRITERION.search(p)] or [p for p in paragraphs if _CRITERION.search(p)]
+    chosen = [p for p in paragraphs if _CRITERION.search(p) and not _POINTER.search(p)]
     return "\n\n".join(" ".join(line.strip() for line in p.splitlines()) for p in chosen)
 
 
 def claim_rules(ids: Sequence[str]) -> dict[str, tuple[str, str]]:
-    """``{claim id: (criterion, docstring)}`` from the installed claims' judge (or run) functions.
+    """``{claim id: (criterion, docstrings)}`` from the installed claims' judge and run functions.
 
-    Claims that are not installed (a results file from elsewhere) are left
-    out; the report then shows the row's own ``rule`` field if it has one.
+    The criterion is what the judge's docstring states, else what the run's
+    states (judges often point there); the docstrings are both, the run's
+    first. Claims that are not installed (a results file from elsewhere) are
+    left out; the report then shows the row's own ``rule`` field if it has one.
     """
     try:
         from etude.registry import get_registry  # noqa: PLC0415
+        from etude.registry.specs import resolve_reference  # noqa: PLC0415
 
         specs = {c.id: c for c in get_registry().claims()}
     except Exception:  # noqa: BLE001 - a report never fails because discovery did
         return {}
     found = {}
     for claim_id in set(ids) & set(specs):
-        spec = specs[claim_id]
-        doc = ""
-        for attr in ("judge", "run"):
-            ref = getattr(spec, attr, None)
+        docs = {}
+        for role in ("judge", "run"):
+            ref = getattr(specs[claim_id], role, None)
             if ref is None:
                 continue
             try:
-                from etude.registry.specs import resolve_reference  # noqa: PLC0415
-
-                function = resolve_reference(ref) if isinstance(ref, str) else ref
-            except Exception:  # noqa: BLE001
+                docs[role] = inspect.getdoc(resolve_reference(ref)) or ""
+            except Exception:  # noqa: BLE001 - an unimportable claim module: no rule shown
                 continue
-            doc = inspect.getdoc(function) or ""
-            if doc:
-                break
-        if doc:
-            found[claim_id] = (criterion(doc), doc)
+        rule = criterion(docs.get("judge", "")) or criterion(docs.get("run", ""))
+        text = "\n\n".join(f"{role}: {doc}" for role, doc in sorted(docs.items(), key=lambda kv: kv[0] != "run")
+                            if doc and not (role == "judge" and _POINTER.search(doc) and len(doc) < 200))
+        if rule or text:
+            found[claim_id] = (rule, text)
     return found
