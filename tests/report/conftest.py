@@ -7,6 +7,7 @@ import os
 import pathlib
 import shutil
 import subprocess
+import tempfile
 
 import pytest
 
@@ -79,14 +80,20 @@ def chromium() -> str:
         return found
     reason = "headless Chromium is not installed"
     if shutil.which("apt-get") and hasattr(os, "geteuid") and os.geteuid() == 0:
+        import fcntl
+
         env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-        try:
-            subprocess.run(["apt-get", "update"], check=True, capture_output=True, timeout=600, env=env)
-            subprocess.run(["apt-get", "install", "-y", "--no-install-recommends", "chromium"], check=True,
-                           capture_output=True, timeout=900, env=env)
-        except (subprocess.SubprocessError, OSError) as exc:
-            stderr = getattr(exc, "stderr", b"") or b""
-            reason += f" and `apt-get install -y chromium` failed: {exc} {stderr.decode(errors='replace')[-300:]}"
+        # pytest-xdist workers each run this fixture: one installs, the others wait for it
+        with open(os.path.join(tempfile.gettempdir(), "etude-chromium-install.lock"), "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                if not find_chromium():
+                    subprocess.run(["apt-get", "update"], check=True, capture_output=True, timeout=600, env=env)
+                    subprocess.run(["apt-get", "install", "-y", "--no-install-recommends", "chromium"], check=True,
+                                   capture_output=True, timeout=900, env=env)
+            except (subprocess.SubprocessError, OSError) as exc:
+                stderr = getattr(exc, "stderr", b"") or b""
+                reason += f" and `apt-get install -y chromium` failed: {exc} {stderr.decode(errors='replace')[-300:]}"
         found = find_chromium()
         if found:
             return found
