@@ -89,6 +89,11 @@ def cmd_claims(args: argparse.Namespace) -> int:
 def cmd_reproduce(args: argparse.Namespace) -> int:
     from etude.claims import reproduce  # noqa: PLC0415
 
+    if args.compare:  # fail now, not after the run, when an earlier run has no results
+        from etude.report.runs import read_results  # noqa: PLC0415
+
+        for earlier in args.compare:
+            read_results(earlier)
     results = reproduce(
         args.plugins or None,
         claims=args.claim or None,
