@@ -64,11 +64,90 @@ configclass = functools.partial(attrs.frozen, kw_only=True)
 configclass.__doc__ = "Decorator: a frozen, keyword-only attrs class (a component's config)."
 
 
-def field(*, default: Any = attrs.NOTHING, doc: str = "", validator: Any = None, **kwargs: Any) -> Any:
-    """An attrs field whose ``doc`` appears in ``etude describe`` and the docs."""
+def field(
+    *,
+    default: Any = attrs.NOTHING,
+    doc: str = "",
+    validator: Any = None,
+    allow_nonfinite: bool = False,
+    max_int: int | None = None,
+    **kwargs: Any,
+) -> Any:
+    """An attrs field whose ``doc`` appears in ``etude describe`` and the docs.
+
+    Every config value is checked by :func:`check_config_values`: floats must
+    be finite unless ``allow_nonfinite=True``; integers must be at most
+    ``max_int`` (default :data:`MAX_INT`, so that a size of 10**12 is an
+    error, not an allocation that never ends).
+    """
     metadata = dict(kwargs.pop("metadata", {}) or {})
     metadata["doc"] = doc
+    if allow_nonfinite:
+        metadata["allow_nonfinite"] = True
+    if max_int is not None:
+        metadata["max_int"] = max_int
     return attrs.field(default=default, validator=validator, metadata=metadata, **kwargs)
+
+
+#: The largest integer a config field accepts unless it sets ``max_int`` (sizes, counts, steps).
+MAX_INT = 2**31 - 1
+#: Seeds (fields named ``seed`` or ``*_seed``) are integers in [0, MAX_SEED].
+MAX_SEED = 2**63 - 1
+
+
+def _is_seed(name: str) -> bool:
+    return name == "seed" or name.endswith("_seed")
+
+
+def _is_steps(name: str) -> bool:
+    return name == "steps" or name.endswith("_steps")
+
+
+def check_config_values(config: Any, *, component: str | None = None) -> None:
+    """The rules every config obeys, whatever its own validators say.
+
+    - floats (also inside tuples/lists) are finite unless the field sets ``allow_nonfinite=True``;
+    - integers are at most the field's ``max_int`` (default :data:`MAX_INT`);
+    - seeds (``seed``, ``*_seed``) are integers in [0, :data:`MAX_SEED`];
+    - step counts (``steps``, ``*_steps``) are >= 0.
+
+    Raises :class:`ConfigError` naming the field, the value and what is allowed.
+    """
+    component = component or _component_label(type(config))
+    for f in attrs.fields(type(config)):
+        value = getattr(config, f.name)
+        for item in _scalars(value):
+            if isinstance(item, float) and not math.isfinite(item) and not f.metadata.get("allow_nonfinite"):
+                raise ConfigError(
+                    f"'{f.name}' must be finite, got {value!r} (inf and NaN make every output NaN)",
+                    component=component, field=f.name, value=value, allowed="a finite number",
+                )
+            if isinstance(item, int) and not isinstance(item, bool):
+                if _is_seed(f.name):
+                    if not 0 <= item <= MAX_SEED:
+                        raise ConfigError(
+                            f"'{f.name}' must be a seed in [0, 2**63 - 1], got {value!r}",
+                            component=component, field=f.name, value=value, allowed="an integer in [0, 2**63 - 1]",
+                        )
+                    continue
+                if _is_steps(f.name) and item < 0:
+                    raise ConfigError(
+                        f"'{f.name}' must be >= 0, got {value!r}",
+                        component=component, field=f.name, value=value, allowed="an integer >= 0",
+                    )
+                limit = f.metadata.get("max_int", MAX_INT)
+                if item > limit:
+                    raise ConfigError(
+                        f"'{f.name}' is {value!r}, larger than {limit}: it could not be allocated "
+                        "(raise the field's max_int if a larger value is meaningful)",
+                        component=component, field=f.name, value=value, allowed=f"an integer <= {limit}",
+                    )
+
+
+def _scalars(value: Any) -> list[Any]:
+    if isinstance(value, (list, tuple)):
+        return [x for v in value for x in _scalars(v)]
+    return [value]
 
 
 # -- validators (tiny callables; messages name the field and the value) ------
@@ -219,7 +298,7 @@ def structure_config(cls: type, data: Mapping[str, Any] | None, *, component: st
             allowed=_type_name(fields[missing[0]].type),
         )
     try:
-        return cls(**values)
+        config = cls(**values)
     except FieldValueError as exc:
         raise ConfigError(
             str(exc), component=component, field=exc.field, value=exc.value, allowed=exc.allowed
@@ -232,6 +311,8 @@ def structure_config(cls: type, data: Mapping[str, Any] | None, *, component: st
             field=name,
             value=values.get(name) if name else None,
         ) from None
+    check_config_values(config, component=component)
+    return config
 
 
 def _attribute_name(exc: BaseException) -> str | None:
@@ -376,7 +457,10 @@ def config_as_dict(config: Any) -> dict[str, Any]:
 __all__ = [
     "ConfigError",
     "FieldValueError",
+    "MAX_INT",
+    "MAX_SEED",
     "build_component",
+    "check_config_values",
     "config_as_dict",
     "config_class",
     "config_fields",

@@ -7,6 +7,7 @@ by discovering entry points in group ``etude.plugins``.
 from __future__ import annotations
 
 from .errors import (
+    ComponentLoadError,
     ComponentNotFoundError,
     EtudeError,
     PluginLoadError,
@@ -51,6 +52,7 @@ __all__ = [
     "KINDS",
     "SCALES",
     "ClaimSpec",
+    "ComponentLoadError",
     "ComponentNotFoundError",
     "ComponentSpec",
     "EtudeError",

@@ -18,6 +18,13 @@ class ComponentNotFoundError(EtudeError, LookupError):
     """An unknown kind or component name was asked for."""
 
 
+class ComponentLoadError(EtudeError, ImportError):
+    """A registered component's factory could not be imported (names kind/name, plugin, module).
+
+    The original exception (``SyntaxError``, ``ModuleNotFoundError``, ...) is chained as ``__cause__``.
+    """
+
+
 class PluginLoadError(EtudeError):
     """A plugin failed to import or register (raised only in strict mode)."""
 

@@ -12,6 +12,8 @@ never takes the host down. Environment variables:
 from __future__ import annotations
 
 import os
+import traceback
+from collections.abc import Mapping
 from importlib.metadata import EntryPoint, entry_points
 from typing import Any
 
@@ -65,7 +67,7 @@ class PluginLoader:
     def _load_entry_point(self, ep: EntryPoint, distribution: str | None, version: str | None) -> None:
         try:
             plugin = ep.load()
-        except Exception as exc:  # noqa: BLE001 - isolation is the point
+        except _ISOLATED as exc:  # noqa: BLE001 - isolation is the point
             self._fail(PluginRecord(ep.name, distribution, version, module=ep.value), exc, "import")
             return
         self.register(plugin, ep.name, distribution=distribution, version=version)
@@ -73,49 +75,64 @@ class PluginLoader:
     def register(
         self, plugin: Any, name: str, *, distribution: str | None = None, version: str | None = None
     ) -> PluginRecord:
-        """Register one plugin object and run its hooks; failures are recorded, not raised."""
+        """Register one plugin object and run its hooks; failures are recorded, not raised.
+
+        Registration is a transaction: the plugin's additions are validated
+        against the live registry and committed together, or not at all.
+        """
         record = PluginRecord(name, distribution, version, module=getattr(plugin, "__name__", None))
         if name in {p.name for p in self.registry.plugins()}:
             self._fail(record, RegistryError(f"a plugin named {name!r} is already registered"), "register")
             return record
         try:
             self.manager.register(plugin, name=name)
-        except Exception as exc:  # noqa: BLE001
+        except _ISOLATED as exc:  # noqa: BLE001
             self._fail(record, exc, "register")
             return record
+        snapshot = self.registry.snapshot()
         try:
             self._apply(plugin, record)
-        except Exception as exc:  # noqa: BLE001
+        except _ISOLATED as exc:  # noqa: BLE001
+            self.registry.restore(snapshot)
             self.manager.unregister(plugin)
-            self._fail(record, exc, "register")
+            self._fail(record, exc, record.hook or "register")
             return record
         self.registry.record_plugin(record)
         return record
 
     def _apply(self, plugin: Any, record: PluginRecord) -> None:
-        info = self._call(plugin, "plugin_info") or {}
-        if hasattr(info, "as_dict"):
-            info = info.as_dict()
+        info = self._call(plugin, "plugin_info", record) or {}
+        record.hook = "plugin_info"
+        info = _check_info(info)
         record.paper = info.get("paper")
         record.requires_core = info.get("requires_core")
         record.docs = info.get("docs")
         if record.requires_core:
             _check_core_version(record.requires_core)
         staged = Registration(record.name)
-        self._call(plugin, "register_components", registry=staged)
-        self._call(plugin, "register_claims", registry=staged)
-        # Validate everything before committing anything.
-        probe = Registry()
-        for spec in staged.components:
-            probe.add_spec(spec)
-        for claim in staged.claim_specs:
-            probe.add_claim_spec(claim)
+        try:
+            self._call(plugin, "register_components", record, registry=staged)
+            self._call(plugin, "register_claims", record, registry=staged)
+        finally:
+            record.components = [spec.key for spec in staged.components]
+        record.hook = "register"
+        # Commit into the live registry; any error rolls the whole plugin back (see register).
         for spec in staged.components:
             self.registry.add_spec(spec)
         for claim in staged.claim_specs:
             self.registry.add_claim_spec(claim)
+        for spec in staged.components:
+            for other in self.registry.conflicts(spec):
+                record.conflicts.append(f"{spec.key} (also registered by plugin {other.plugin!r}; use {spec.qualname!r})")
+                owner = self.registry._plugins.get(other.plugin)
+                if owner is not None:
+                    owner.conflicts.append(
+                        f"{other.key} (also registered by plugin {spec.plugin!r}; use {other.qualname!r})"
+                    )
+        record.hook = None
 
-    def _call(self, plugin: Any, hook_name: str, **kwargs: Any) -> Any:
+    def _call(self, plugin: Any, hook_name: str, record: PluginRecord, **kwargs: Any) -> Any:
+        record.hook = hook_name
         caller = getattr(self.manager.hook, hook_name)
         for impl in caller.get_hookimpls():
             if impl.plugin is plugin:
@@ -124,12 +141,45 @@ class PluginLoader:
 
     def _fail(self, record: PluginRecord, exc: BaseException, stage: str) -> None:
         record.status = "failed"
-        record.error = f"{type(exc).__name__} during {stage}: {exc}"
+        record.hook = stage
+        record.location = _raised_at(exc)
+        record.traceback = "".join(traceback.format_exception(exc))
+        where = f" at {record.location}" if record.location else ""
+        record.error = f"{type(exc).__name__} during {stage}{where}: {exc}"
         if strict_mode():
             raise PluginLoadError(
                 f"plugin {record.name!r} ({record.distribution or 'no distribution'}) failed: {record.error}"
             ) from exc
         self.registry.record_plugin(record)
+
+
+# A plugin's SystemExit (and any other exception) is that plugin's failure;
+# only KeyboardInterrupt (and GeneratorExit) still reach the host.
+_ISOLATED = (Exception, SystemExit)
+
+
+def _raised_at(exc: BaseException) -> str | None:
+    """``file:line`` of the innermost frame of ``exc``'s traceback."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    if not frames:
+        return None
+    last = frames[-1]
+    return f"{last.filename}:{last.lineno}"
+
+
+def _check_info(info: Any) -> Mapping[str, Any]:
+    """``plugin_info``'s return value as a mapping, or a RegistryError naming what is wrong."""
+    if hasattr(info, "as_dict"):
+        info = info.as_dict()
+    if not isinstance(info, Mapping):
+        raise RegistryError(f"plugin_info must return a mapping (or None), got {type(info).__name__}: {info!r}")
+    expected = {"paper": Mapping, "requires_core": str, "docs": str}
+    for key, value in info.items():
+        kind = expected.get(key)
+        if kind is not None and value is not None and not isinstance(value, kind):
+            what = "a mapping" if kind is Mapping else "a string"
+            raise RegistryError(f"plugin_info returned {key}={value!r}: {key} must be {what} or None")
+    return info
 
 
 def _check_core_version(specifier: str) -> None:

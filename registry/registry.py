@@ -20,7 +20,7 @@ class Registry:
     """
 
     def __init__(self) -> None:
-        self._components: dict[tuple[str, str], ComponentSpec] = {}
+        self._components: dict[tuple[str, str, str], ComponentSpec] = {}  # (kind, plugin, name)
         self._claims: dict[str, ClaimSpec] = {}
         self._plugins: dict[str, PluginRecord] = {}
 
@@ -49,24 +49,32 @@ class Registry:
             text += " Failed plugins: " + "; ".join(failed) + " (run `etude plugins` for details)."
         return text
 
-    # -- components --------------------------------------------------------
+    # -- components ----------------------------------------------------------
+    # Names are owned: every component is stored under its qualified name
+    # ``plugin:name``. The short ``name`` is an alias that resolves only while
+    # exactly one plugin registers it; when two plugins register the same short
+    # name, both keep their components (under their qualified names), the short
+    # name becomes ambiguous (lookups list both qualified names) and each
+    # plugin's record lists the conflict (shown by ``etude plugins``).
     def add_spec(self, spec: ComponentSpec) -> None:
-        check_kind(spec.kind)
-        if not spec.name or spec.name != spec.name.strip() or "/" in spec.name:
-            raise RegistryError(f"component name must be a non-empty string without '/': {spec.name!r}")
-        if not (isinstance(spec.factory, str) or callable(spec.factory)):
-            raise RegistryError(
-                f"factory of {spec.key} must be a class, a callable or a 'module:attr' string, "
-                f"got {type(spec.factory).__name__}"
-            )
-        if isinstance(spec.factory, str) and ":" not in spec.factory:
-            raise RegistryError(f"factory of {spec.key} must look like 'package.module:attr', got {spec.factory!r}")
-        existing = self._components.get((spec.kind, spec.name))
-        if existing is not None:
-            raise RegistryError(
-                f"{spec.key} is registered twice: by plugin {existing.plugin!r} and by {spec.plugin!r}"
-            )
-        self._components[(spec.kind, spec.name)] = spec
+        check_spec(spec)
+        if (spec.kind, spec.plugin, spec.name) in self._components:
+            raise RegistryError(f"{spec.key} is registered twice by plugin {spec.plugin!r}")
+        self._components[(spec.kind, spec.plugin, spec.name)] = spec
+
+    def snapshot(self) -> tuple:
+        """A copy of the registry's tables, for :meth:`restore` (the loader's transactions)."""
+        return dict(self._components), dict(self._claims), dict(self._plugins)
+
+    def restore(self, snapshot: tuple) -> None:
+        """Put back the tables :meth:`snapshot` returned."""
+        self._components, self._claims, self._plugins = (dict(t) for t in snapshot)
+
+    def conflicts(self, spec: ComponentSpec) -> list[ComponentSpec]:
+        """Components of other plugins with the same kind and short name as ``spec``."""
+        return [
+            s for (k, p, n), s in self._components.items() if k == spec.kind and n == spec.name and p != spec.plugin
+        ]
 
     def add_claim_spec(self, claim: ClaimSpec) -> None:
         plugin_prefix = claim.id.split("/", 1)[0]
@@ -93,22 +101,43 @@ class Registry:
             check_kind(kind)
         found = [
             s
-            for (k, n), s in self._components.items()
-            if (kind is None or k == kind) and fnmatch.fnmatchcase(n, pattern)
+            for (k, _p, n), s in self._components.items()
+            if (kind is None or k == kind) and (fnmatch.fnmatchcase(n, pattern) or fnmatch.fnmatchcase(s.qualname, pattern))
         ]
-        return sorted(found, key=lambda s: (s.kind, s.name))
+        return sorted(found, key=lambda s: (s.kind, s.name, s.plugin))
 
     def get(self, kind: str, name: str) -> ComponentSpec:
-        """The spec of ``kind/name``, or a :class:`ComponentNotFoundError` that says what to do."""
+        """The spec of ``kind/name``, or a :class:`ComponentNotFoundError` that says what to do.
+
+        ``name`` is a short name (``linear-cka``), resolved when exactly one
+        plugin registers it, or a qualified one (``cka:linear-cka``).
+        """
         check_kind(kind)
-        spec = self._components.get((kind, name))
-        if spec is not None:
-            return spec
-        names = [n for (k, n) in self._components if k == kind]
+        plugin, sep, short = name.rpartition(":")
+        if sep:
+            spec = self._components.get((kind, plugin, short))
+            if spec is not None:
+                return spec
+        else:
+            matches = [s for (k, _p, n), s in self._components.items() if k == kind and n == name]
+            if len(matches) == 1:
+                return matches[0]
+            if len(matches) > 1:
+                choices = " or ".join(repr(s.qualname) for s in sorted(matches, key=lambda s: s.plugin))
+                raise ComponentNotFoundError(
+                    f"{kind}/{name} is ambiguous: plugins {', '.join(sorted(s.plugin for s in matches))} "
+                    f"each register it. Use the qualified name, {choices}, or uninstall (or disable with "
+                    "ETUDE_DISABLE_PLUGINS) the one you do not want."
+                )
+        specs = [s for (k, _p, _n), s in self._components.items() if k == kind]
+        shorts = [s.name for s in specs]
+        names = sorted(
+            s.qualname if sep or shorts.count(s.name) > 1 else s.name for s in specs
+        )
         message = f"No {kind} named {name!r}.{did_you_mean(name, names)}"
-        if not names:
+        if not specs:
             message += f" No {kind} component is installed."
-        message += install_hint(kind, name)
+        message += install_hint(kind, short or name)
         raise ComponentNotFoundError(message + " " + self._plugins_summary())
 
     def create(self, kind: str, name: str, /, **config: Any) -> Any:
@@ -128,7 +157,8 @@ class Registry:
         record = self._plugins.get(spec.plugin)
         return {
             "kind": kind,
-            "name": name,
+            "name": spec.name,
+            "qualname": spec.qualname,
             "plugin": spec.plugin,
             "factory": spec.factory if isinstance(spec.factory, str) else _qualname(factory),
             "summary": spec.summary or (doc.splitlines()[0] if doc else ""),
@@ -222,6 +252,22 @@ class Registration:
         if seeds is not None:
             kwargs["seeds"] = {"smoke": 1, "quick": 3, "full": 5, **seeds}
         self.claim_specs.append(ClaimSpec(id, run, judge, statement, source, self.plugin, **kwargs))
+
+
+def check_spec(spec: ComponentSpec) -> None:
+    """Raise :class:`RegistryError` when ``spec`` is malformed (on its own, before any registry)."""
+    check_kind(spec.kind)
+    if not isinstance(spec.name, str) or not spec.name or spec.name != spec.name.strip() or any(
+        c in spec.name for c in "/:"
+    ):
+        raise RegistryError(f"component name must be a non-empty string without '/' or ':': {spec.name!r}")
+    if not (isinstance(spec.factory, str) or callable(spec.factory)):
+        raise RegistryError(
+            f"factory of {spec.key} must be a class, a callable or a 'module:attr' string, "
+            f"got {type(spec.factory).__name__}"
+        )
+    if isinstance(spec.factory, str) and ":" not in spec.factory:
+        raise RegistryError(f"factory of {spec.key} must look like 'package.module:attr', got {spec.factory!r}")
 
 
 def check_kind(kind: str) -> None:

@@ -57,10 +57,30 @@ class ComponentSpec:
     def key(self) -> str:
         return f"{self.kind}/{self.name}"
 
+    @property
+    def qualname(self) -> str:
+        """``plugin:name``, the name no other plugin can take."""
+        return f"{self.plugin}:{self.name}"
+
     def load(self) -> Any:
-        """The factory object, importing its module on first use."""
+        """The factory object, importing its module on first use.
+
+        A factory that cannot be imported raises :class:`ComponentLoadError`
+        naming ``kind/name``, the plugin and the module, with the original
+        exception chained.
+        """
         if self._loaded is None:
-            self._loaded = resolve_reference(self.factory)
+            try:
+                self._loaded = resolve_reference(self.factory)
+            except Exception as exc:
+                from .errors import ComponentLoadError  # noqa: PLC0415
+
+                module = self.factory.partition(":")[0] if isinstance(self.factory, str) else "?"
+                raise ComponentLoadError(
+                    f"{self.key} (plugin {self.plugin!r}) cannot be built: importing its factory "
+                    f"{self.factory!r} from module {module!r} failed with {type(exc).__name__}: {exc}. "
+                    f"Reinstall or fix the plugin {self.plugin!r}"
+                ) from exc
         return self._loaded
 
     @property
@@ -115,6 +135,11 @@ class PluginRecord:
     requires_core: str | None = None
     docs: str | None = None
     module: str | None = None
+    hook: str | None = None  # the hook (or stage) that failed: import, plugin_info, register_components, ...
+    location: str | None = None  # file:line where the failure was raised
+    traceback: str | None = None  # the full traceback of the failure
+    components: list[str] = attrs.field(factory=list)  # kind/name keys staged by a plugin that failed
+    conflicts: list[str] = attrs.field(factory=list)  # "kind/name (also plugin X)" short-name collisions
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -125,4 +150,7 @@ class PluginRecord:
             "error": self.error,
             "paper": dict(self.paper) if self.paper else None,
             "requires_core": self.requires_core,
+            "hook": self.hook,
+            "location": self.location,
+            "conflicts": list(self.conflicts),
         }

@@ -87,9 +87,7 @@ def zero_empty_rows(out: Tensor, attn_mask: Tensor | None) -> Tensor:
     if attn_mask is None:
         return out
     empty = ~attn_mask.any(dim=-1, keepdim=True)  # (.., Tq, 1)
-    if not bool(empty.any()):
-        return out
-    return out.masked_fill(empty, 0.0)
+    return out.masked_fill(empty, 0.0)  # no host sync (and works on the meta device)
 
 
 def attention_weights(q: Tensor, k: Tensor, attn_mask: Tensor | None) -> Tensor:

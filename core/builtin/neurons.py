@@ -68,3 +68,16 @@ class Softplus(Neuron):
 
     def activate(self, x: Tensor, state: Any) -> tuple[Tensor, Any]:
         return torch.nn.functional.softplus(x, beta=self.config.beta), state
+
+
+class GELU(Neuron):
+    """Gaussian error linear unit, ``x Phi(x)`` (Hendrycks & Gimpel, arXiv:1606.08415, 2016; exact erf form).
+
+    Examples:
+        >>> import torch
+        >>> GELU()(torch.zeros(1))[0]
+        tensor([0.])
+    """
+
+    def activate(self, x: Tensor, state: Any) -> tuple[Tensor, Any]:
+        return torch.nn.functional.gelu(x), state

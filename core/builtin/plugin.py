@@ -7,7 +7,8 @@ import etude
 def plugin_info():
     return {
         "requires_core": ">=0.1",
-        "docs": "Reference components: multi-head attention on scaled_dot_product_attention and classic neurons.",
+        "docs": "Reference components: multi-head attention on scaled_dot_product_attention, classic neurons, "
+        "and the shared data layer (tasks, MLP / CNN, supervised training).",
     }
 
 
@@ -25,5 +26,47 @@ def register_components(registry):
         ("sigmoid", "Sigmoid", "1 / (1 + exp(-x))"),
         ("tanh", "Tanh", "hyperbolic tangent"),
         ("softplus", "Softplus", "log(1 + exp(beta x)) / beta"),
+        ("gelu", "GELU", "x Phi(x), the Gaussian error linear unit"),
     ):
         registry.add("neuron", name, f"etude.builtin.neurons:{cls}", summary=summary, example={})
+    _register_data(registry)
+
+
+_TASKS = (
+    ("digits", "tabular:Digits", "scikit-learn 8x8 digits: 1797 x 64 features in [0, 1], 10 classes.", {}),
+    ("breast-cancer", "tabular:BreastCancer", "scikit-learn breast cancer: 569 x 30 standardised features, 2 classes.", {}),
+    ("iris", "tabular:Iris", "Fisher's iris: 150 x 4 standardised features, 3 classes.", {}),
+    ("wine", "tabular:Wine", "UCI wine: 178 x 13 standardised features, 3 classes.", {}),
+    ("mnist1d", "mnist1d:MNIST1D", "MNIST-1D from the offline generator: 40-dim signals, 10 classes.", {"num_samples": 500}),
+    ("gaussian-blobs", "synthetic:GaussianBlobs", "Isotropic Gaussian blobs in d dimensions, one class per blob.", {}),
+    ("sine-regression", "synthetic:SineRegression", "1-D regression of a sum of sines with chosen frequencies.", {}),
+    ("mnist", "images:MNIST", "MNIST from the local IDX files (<root>/mnist): 1 x 28 x 28, 10 classes.", {}),
+    ("fashion-mnist", "images:FashionMNIST", "Fashion-MNIST from the local IDX files (<root>/fashion-mnist).", {}),
+    ("cifar10", "images:CIFAR10", "CIFAR-10 from the local binary batches (<root>/cifar-10-batches-bin).", {}),
+    ("copying", "sequence:Copying", "Copying memory task: recall symbols after a delay (per-step classes).",
+     {"length": 5, "delay": 10, "num_train": 64, "num_test": 16}),
+    ("adding", "sequence:Adding", "Adding problem: the sum of two marked values in a random sequence.",
+     {"length": 20, "num_train": 64, "num_test": 16}),
+    ("label-noise", "label_noise:LabelNoise", "Any registered classification task with label noise on its train split.",
+     {"base": "iris", "label_noise": 0.2}),
+)
+
+
+def _register_data(registry):
+    for name, factory, summary, example in _TASKS:
+        registry.add("task", name, f"etude.data.{factory}", summary=summary, example=example)
+    registry.add(
+        "model", "mlp", "etude.data.models:MLP",
+        summary="Multilayer perceptron with per-block access; activation by neuron name, dropout.",
+        example={"in_features": 40, "out_features": 10, "hidden": [32]},
+    )
+    registry.add(
+        "model", "cnn", "etude.data.models:CNN",
+        summary="Small 1-D or 2-D convolutional network (conv blocks, then a linear head).",
+        example={"input_shape": [40], "out_features": 10},
+    )
+    registry.add(
+        "procedure", "supervised", "etude.data.supervised:SupervisedTraining",
+        summary="Minibatch training of any model with any augmenter by name; callbacks, checkpoints.",
+        example={"augmenter": "none", "epochs": 1, "hidden": [16]},
+    )

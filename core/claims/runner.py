@@ -230,6 +230,11 @@ def judge_claim(
     """The claim's result from its units' records (one per seed, in ``seeds`` order)."""
     result = _base_result(claim, scale, seeds, device)
     result.seconds = round(sum(float(r.get("seconds", 0.0)) for r in records if r), 3)
+    missing_data = [r for r in records if r and r.get("status") == "data-not-found"]
+    if missing_data:  # the dataset's files are not on this machine: not run, with where they go
+        result.status = "not-run"
+        result.notes = f"not run: data not found. {missing_data[0]['error']}"
+        return result
     failed = [(s, r) for s, r in zip(seeds, records, strict=True) if r is None or r.get("status") != "ok"]
     if failed:
         result.status = "error"

@@ -46,6 +46,7 @@ def run_unit(unit: Unit) -> dict[str, Any]:
     call), never inherited from the process, so a unit's measurements are
     the same alone, in a pool or on another node (CPU, same thread count).
     """
+    from etude.data.errors import DataNotFoundError  # noqa: PLC0415
     from etude.registry.specs import resolve_reference  # noqa: PLC0415
     from etude.runtime.seeding import seed_everything  # noqa: PLC0415
 
@@ -80,6 +81,9 @@ def run_unit(unit: Unit) -> dict[str, Any]:
                 "(the verdict comes from the claim's judge)"
             )
         record["measurements"] = roundtrip(plain(measured))
+    except DataNotFoundError as exc:  # a full-scale run on a machine without the dataset files
+        record["status"] = "data-not-found"
+        record["error"] = str(exc)
     except Exception as exc:  # noqa: BLE001 - one failing unit must not stop the run
         record["status"] = "error"
         record["error"] = f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=-4)}"

@@ -1,7 +1,7 @@
 """The component kinds: small abstract base classes with precise contracts."""
 
 from ._component import Component
-from .attention import AttentionMechanism, check_attention_inputs
+from .attention import AttentionMechanism, check_attention_inputs, key_weights
 from .augmenter import AugmentedBatch, Augmenter, soft_cross_entropy, to_soft_targets
 from .estimator import Estimator
 from .model import Model
@@ -39,6 +39,7 @@ __all__ = [
     "Task",
     "check_attention_inputs",
     "check_representations",
+    "key_weights",
     "soft_cross_entropy",
     "to_soft_targets",
 ]

@@ -32,7 +32,7 @@ RESULTS = "results.json"
 HEADER_KEYS = ("etude_version", "date", "git_commit", "host", "python", "torch", "platform", "command")
 
 
-class ResultsNotFoundError(FileNotFoundError):
+class ResultsNotFoundError(FileNotFoundError, ValueError):
     """A report was asked of a folder without ``results.json``."""
 
 

@@ -12,6 +12,7 @@ def __getattr__(name: str):
         "resolve_dtype": "device",
         "save_checkpoint": "checkpoint",
         "load_checkpoint": "checkpoint",
+        "CheckpointError": "checkpoint",
         "rng_state": "checkpoint",
         "set_rng_state": "checkpoint",
         "train": "training",
@@ -24,6 +25,7 @@ def __getattr__(name: str):
 
 
 __all__ = [
+    "CheckpointError",
     "NonFiniteLossError",
     "atomic_open",
     "atomic_write",

@@ -27,6 +27,8 @@ def make_generator(seed: int, device: str | None = None):
     """A ``torch.Generator`` on ``device`` seeded with ``seed``."""
     import torch  # noqa: PLC0415
 
+    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
+        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
     generator = torch.Generator(device=device or "cpu")
     generator.manual_seed(seed)
     return generator

@@ -40,11 +40,15 @@ def train(
 ) -> dict[str, list[float]]:
     """Call ``step(i)`` for ``i`` in ``range(steps)``; return the logged history.
 
-    ``step`` returns a loss (tensor or float) or a dict of named scalars whose
-    ``"loss"`` entry is checked. Every logged value must be finite.
+    ``step`` returns a loss (tensor or float) or a dict of named scalars.
+    Every value is checked on every step (a NaN on a step that is not
+    logged still stops training, naming that step); values are recorded in
+    the history every ``log_every`` steps and on the last step.
     """
-    if steps < 0:
-        raise ValueError(f"steps must be >= 0, got {steps}")
+    if not isinstance(steps, int) or isinstance(steps, bool) or steps < 0:
+        raise ValueError(f"steps must be an integer >= 0, got {steps!r}")
+    if not isinstance(log_every, int) or isinstance(log_every, bool) or log_every < 1:
+        raise ValueError(f"log_every must be an integer >= 1, got {log_every!r}")
     history: dict[str, list[float]] = {}
     iterator: Any = range(steps)
     if progress:
@@ -54,7 +58,8 @@ def train(
     for i in iterator:
         out = step(i)
         values = out if isinstance(out, dict) else {"loss": out}
+        checked = {name: check_finite(value, step=i, name=name) for name, value in values.items()}
         if i % log_every == 0 or i == steps - 1:
-            for name, value in values.items():
-                history.setdefault(name, []).append(check_finite(value, step=i, name=name))
+            for name, number in checked.items():
+                history.setdefault(name, []).append(number)
     return history

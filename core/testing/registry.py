@@ -6,7 +6,7 @@ import contextlib
 from collections.abc import Iterator
 from typing import Any
 
-from etude.registry import PluginLoader, PluginRecord, Registry, set_registry
+from etude.registry import PluginLoader, PluginLoadError, PluginRecord, Registry, set_registry
 
 
 class TemporaryRegistry:
@@ -25,8 +25,18 @@ class TemporaryRegistry:
 
             self.add_plugin(plugin, name="builtin")
 
-    def add_plugin(self, plugin: Any, name: str, **kwargs: Any) -> PluginRecord:
-        return self.loader.register(plugin, name, **kwargs)
+    def add_plugin(self, plugin: Any, name: str, *, expect_failure: bool = False, **kwargs: Any) -> PluginRecord:
+        """Register ``plugin`` as ``name``; raise :class:`PluginLoadError` if it fails to register.
+
+        Pass ``expect_failure=True`` to get the failed record back instead
+        (for tests of failure reporting); it then raises if the plugin loads.
+        """
+        record = self.loader.register(plugin, name, **kwargs)
+        if expect_failure and record.status != "failed":
+            raise AssertionError(f"plugin {name!r} was expected to fail to register, but it loaded")
+        if not expect_failure and record.status == "failed":
+            raise PluginLoadError(f"plugin {name!r} failed to register: {record.error}\n{record.traceback or ''}")
+        return record
 
 
 @contextlib.contextmanager

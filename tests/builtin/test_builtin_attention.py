@@ -58,3 +58,54 @@ def test_cuda_matches_cpu():
     attn = MultiHeadAttention(embed_dim=16, num_heads=4).eval()
     x = torch.randn(2, 9, 16)
     torch.testing.assert_close(attn.cuda()(x.cuda())[0].cpu(), attn.cpu()(x)[0], atol=1e-5, rtol=1e-4)
+
+
+def test_query_masked_in_every_head_outputs_zeros_and_partly_masked_does_not():
+    """Issue 14, item 15: the contract (zeros) holds for 4-D per-head masks too, not out_proj.bias."""
+    import etude
+
+    attn = etude.create("attention", "multihead", embed_dim=8, num_heads=2).double()
+    torch.nn.init.constant_(attn.out_proj.bias, 0.5)
+    x = torch.randn(2, 4, 8, dtype=torch.float64)
+    mask = torch.ones(2, 2, 4, 4, dtype=torch.bool)
+    mask[:, :, 0] = False  # query 0: nothing in any head
+    mask[:, 0, 1] = False  # query 1: nothing in head 0 only
+    out, _ = attn(x, mask=mask)
+    assert torch.equal(out[:, 0], torch.zeros_like(out[:, 0]))
+    assert out[:, 1].abs().sum() > 0 and torch.isfinite(out).all()
+
+
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16])
+def test_half_precision_is_supported_once_cast_and_refused_clearly_otherwise(dtype):
+    """Issue 14, item 11: no raw 'mat1 and mat2 must have the same dtype'."""
+    import etude
+
+    attn = etude.create("attention", "multihead", embed_dim=8, num_heads=2)
+    x = torch.randn(2, 3, 8).to(dtype)
+    with pytest.raises(TypeError, match=rf"query is {dtype} but the module's parameters are torch.float32; cast"):
+        attn(x)
+    out, _ = attn.to(dtype)(x)
+    assert out.dtype == dtype and torch.isfinite(out).all()
+
+
+def test_meta_device_is_supported_once_moved_and_refused_clearly_otherwise():
+    import etude
+
+    attn = etude.create("attention", "multihead", embed_dim=8, num_heads=2)
+    x = torch.randn(2, 3, 8, device="meta")
+    with pytest.raises(ValueError, match="query is on meta but the module's parameters are on cpu"):
+        attn(x)
+    out, _ = attn.to("meta")(x, mask=torch.ones(3, 3, dtype=torch.bool, device="meta"))
+    assert out.device.type == "meta" and out.shape == (2, 3, 8)
+
+
+@pytest.mark.parametrize("name", ["relu", "sigmoid", "tanh", "softplus"])
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16])
+def test_builtin_neurons_run_in_half_precision_and_on_meta(name, dtype):
+    import etude
+
+    neuron = etude.create("neuron", name)
+    y, _ = neuron(torch.randn(4, 5).to(dtype))
+    assert y.dtype == dtype
+    y, _ = neuron(torch.randn(4, 5, device="meta"))
+    assert y.device.type == "meta"

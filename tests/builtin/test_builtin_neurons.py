@@ -24,12 +24,17 @@ class TestSoftplus(NeuronConformance):
     component = ("neuron", "softplus")
 
 
+class TestGELU(NeuronConformance):
+    component = ("neuron", "gelu")
+
+
 def test_values():
     x = torch.linspace(-3, 3, 7)
     torch.testing.assert_close(etude.create("neuron", "relu")(x)[0], torch.relu(x))
     torch.testing.assert_close(etude.create("neuron", "sigmoid")(x)[0], torch.sigmoid(x))
     torch.testing.assert_close(etude.create("neuron", "tanh")(x)[0], torch.tanh(x))
     torch.testing.assert_close(etude.create("neuron", "softplus", beta=2.0)(x)[0], torch.nn.functional.softplus(x, beta=2.0))
+    torch.testing.assert_close(etude.create("neuron", "gelu")(x)[0], torch.nn.functional.gelu(x))
 
 
 def test_stateless_returns_state_unchanged():

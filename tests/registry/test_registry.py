@@ -91,8 +91,8 @@ def test_failed_plugin_is_listed_in_lookup_errors(etude_registry):
     def register_components(registry):
         raise RuntimeError("kaboom")
 
-    etude_registry.add_plugin(_plugin(register_components=register_components), "broken")
-    with pytest.raises(ComponentNotFoundError, match=r"Failed plugins: broken \(RuntimeError during register: kaboom\)"):
+    etude_registry.add_plugin(_plugin(register_components=register_components), "broken", expect_failure=True)
+    with pytest.raises(ComponentNotFoundError, match=r"Failed plugins: broken \(RuntimeError during register_components at .*: kaboom\)"):
         etude.create("model", "x")
 
 
@@ -101,18 +101,19 @@ def test_plugin_failing_half_way_leaves_nothing(etude_registry):
         registry.add("model", "first", gadget)
         registry.add("model", "first", gadget)  # duplicate: the plugin fails
 
-    record = etude_registry.add_plugin(_plugin(register_components=register_components), "dup")
+    record = etude_registry.add_plugin(_plugin(register_components=register_components), "dup", expect_failure=True)
     assert record.status == "failed" and "registered twice" in record.error
     assert etude.list_components() == []
 
 
-def test_duplicate_across_plugins_fails_the_second(etude_registry):
+def test_duplicate_across_plugins_keeps_both_under_qualified_names(etude_registry):
     def reg(registry):
         registry.add("model", "same", gadget)
 
     assert etude_registry.add_plugin(_plugin(register_components=reg), "one").status == "loaded"
     second = etude_registry.add_plugin(_plugin(register_components=reg), "two")
-    assert second.status == "failed" and "'one'" in second.error
+    assert second.status == "loaded" and "'one'" in second.conflicts[0]
+    assert etude.create("model", "two:same") == {"size": 2, "colour": "red"}
 
 
 def test_bad_kind_and_factory_are_plugin_errors(etude_registry):
@@ -122,8 +123,8 @@ def test_bad_kind_and_factory_are_plugin_errors(etude_registry):
     def bad_factory(registry):
         registry.add("model", "x", "no_colon_here")
 
-    assert "Unknown kind" in etude_registry.add_plugin(_plugin(register_components=bad_kind), "a").error
-    assert "module:attr" in etude_registry.add_plugin(_plugin(register_components=bad_factory), "b").error
+    assert "Unknown kind" in etude_registry.add_plugin(_plugin(register_components=bad_kind), "a", expect_failure=True).error
+    assert "module:attr" in etude_registry.add_plugin(_plugin(register_components=bad_factory), "b", expect_failure=True).error
 
 
 def test_requires_core_mismatch_is_reported(etude_registry):
@@ -133,7 +134,7 @@ def test_requires_core_mismatch_is_reported(etude_registry):
     def register_components(registry):
         registry.add("model", "future", gadget)
 
-    record = etude_registry.add_plugin(_plugin(plugin_info=plugin_info, register_components=register_components), "fut")
+    record = etude_registry.add_plugin(_plugin(plugin_info=plugin_info, register_components=register_components), "fut", expect_failure=True)
     assert record.status == "failed"
     assert "requires etude>=99" in record.error and etude.__version__ in record.error
     assert etude.list_components() == []
@@ -161,8 +162,8 @@ def test_claims_registration_rules(etude_registry):
 
     assert etude_registry.add_plugin(_plugin(register_claims=good), "ok").status == "loaded"
     assert etude.list_claims()[0]["id"] == "ok/one"
-    assert "must start with its plugin" in etude_registry.add_plugin(_plugin(register_claims=wrong_prefix), "wp").error
-    assert "unknown scales" in etude_registry.add_plugin(_plugin(register_claims=bad_scale), "bs").error
+    assert "must start with its plugin" in etude_registry.add_plugin(_plugin(register_claims=wrong_prefix), "wp", expect_failure=True).error
+    assert "unknown scales" in etude_registry.add_plugin(_plugin(register_claims=bad_scale), "bs", expect_failure=True).error
 
 
 def test_config_errors_name_component(etude_registry):

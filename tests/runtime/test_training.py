@@ -45,3 +45,25 @@ def test_device_and_dtype():
     assert resolve_dtype("float64") is torch.float64
     with pytest.raises(ValueError, match="dtype must be one of"):
         resolve_dtype("float128")
+
+
+def test_nan_on_an_unlogged_step_still_stops_training():
+    """Issue 14, item 17: with log_every=10 a NaN at step 3 was missed."""
+    calls = []
+
+    def step(i):
+        calls.append(i)
+        return torch.tensor(float("nan")) if i == 3 else torch.tensor(1.0)
+
+    with pytest.raises(NonFiniteLossError, match="step 3"):
+        train(step, 20, log_every=10)
+    assert calls == [0, 1, 2, 3]
+
+
+@pytest.mark.parametrize("bad", [0, -1, 1.5, True])
+def test_log_every_and_steps_are_validated(bad):
+    with pytest.raises(ValueError, match="log_every"):
+        train(lambda i: 1.0, 3, log_every=bad)
+    if bad != 0 or isinstance(bad, bool):
+        with pytest.raises(ValueError, match="steps"):
+            train(lambda i: 1.0, bad)

@@ -67,9 +67,31 @@ class AttentionConformance(ConformanceSuite):
         out, _ = attn(q, mask=mask)
         assert_finite(out, "output with a fully masked query")
 
+    def test_fully_masked_row_outputs_zeros(self):
+        """The kind's contract: a query that may attend to nothing outputs exactly 0 (not a bias)."""
+        attn = self._attn(torch.float64)
+        for p in attn.parameters():  # make every bias visibly non-zero
+            torch.nn.init.constant_(p, 0.1) if p.dim() == 1 else None
+        q, kv = self._x(self.tq, torch.float64), self._x(self.tk, torch.float64, seed=1)
+        mask = torch.ones(self.batch, self.tq, self.tk, dtype=torch.bool)
+        mask[:, 0] = False
+        out, weights = attn(q, kv, mask=mask, need_weights=True)
+        assert torch.equal(out[:, 0], torch.zeros_like(out[:, 0])), "a fully masked query must output zeros"
+        assert out[:, 1:].abs().sum() > 0
+
     def test_need_weights(self):
         _, w = self._attn()(self._x(self.tq), need_weights=True)
         assert w is not None
+
+    def test_key_weights_are_probabilities_over_keys(self):
+        """``etude.kinds.key_weights`` reads (B, Tq, Tk) head-averaged probabilities from the returned weights."""
+        from etude.kinds import key_weights  # noqa: PLC0415
+
+        q, kv = self._x(self.tq, torch.float64), self._x(self.tk, torch.float64, seed=1)
+        probs = key_weights(self._attn(torch.float64)(q, kv, need_weights=True)[1])
+        assert probs.shape == (self.batch, self.tq, self.tk)
+        assert (probs >= 0).all()
+        torch.testing.assert_close(probs.sum(-1), torch.ones(self.batch, self.tq, dtype=probs.dtype))
 
     def test_gradients_reach_parameters(self):
         attn = self._attn(torch.float64).train()

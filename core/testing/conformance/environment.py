@@ -7,8 +7,27 @@ import numpy as np
 from ._base import ConformanceSuite
 
 
+def flatten_observation(obs) -> np.ndarray:
+    """An observation as one float vector: Box / Discrete values, and Dict / Tuple spaces entry by entry.
+
+    Dict observations are flattened in sorted key order (gymnasium's own
+    order), nested dicts and tuples recursively.
+    """
+    if isinstance(obs, dict):
+        parts = [flatten_observation(obs[k]) for k in sorted(obs)]
+        return np.concatenate(parts) if parts else np.zeros(0)
+    if isinstance(obs, tuple):
+        parts = [flatten_observation(o) for o in obs]
+        return np.concatenate(parts) if parts else np.zeros(0)
+    return np.asarray(obs, dtype=float).ravel()
+
+
 class EnvironmentConformance(ConformanceSuite):
-    """Define ``make_env()``; ``steps`` random actions are replayed under one seed."""
+    """Define ``make_env()``; ``steps`` random actions are replayed under one seed.
+
+    Observation spaces may be Box, Discrete, or Dict / Tuple of them
+    (compared entry by entry, see :func:`flatten_observation`).
+    """
 
     steps = 10
 
@@ -30,10 +49,10 @@ class EnvironmentConformance(ConformanceSuite):
             env = self.make_env()
             obs, _ = env.reset(seed=0)
             env.action_space.seed(0)
-            trace = [np.asarray(obs, dtype=float).ravel()]
+            trace = [flatten_observation(obs)]
             for _ in range(self.steps):
                 obs, reward, terminated, truncated, _ = env.step(env.action_space.sample())
-                trace.append(np.append(np.asarray(obs, dtype=float).ravel(), reward))
+                trace.append(np.append(flatten_observation(obs), reward))
                 if terminated or truncated:
                     break
             return trace

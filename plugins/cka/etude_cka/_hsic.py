@@ -34,6 +34,19 @@ def centre(X: Tensor) -> Tensor:
     return X - X.mean(dim=0, keepdim=True)
 
 
+def unit_scale(X: Tensor) -> Tensor:
+    """``X / max|X|`` (``X`` itself when it is all zeros).
+
+    Every CKA variant is invariant to isotropic scaling, so dividing by the
+    largest magnitude first changes nothing but keeps the fourth-order
+    products (``||X^T Y||^2``, the product of the two denominators) inside the
+    float range: without it a float32 input of scale 3e5 overflows to 0.0
+    and one of scale 1e19 looks constant.
+    """
+    top = X.detach().abs().amax()
+    return X / top if float(top) > 0 else X
+
+
 def check_variance(X: Tensor, Xc: Tensor, label: str, name: str) -> None:
     """Raise a clear ValueError when ``X`` has (numerically) zero variance.
 
@@ -41,8 +54,11 @@ def check_variance(X: Tensor, Xc: Tensor, label: str, name: str) -> None:
     is constant (all rows identical) that is 0 and CKA is undefined.
     """
     with torch.no_grad():
-        energy = float(Xc.detach().pow(2).sum())
-        scale = float(X.detach().pow(2).sum())
+        top = X.detach().abs().amax()
+        if not float(top) > 0:
+            top = torch.ones((), dtype=X.dtype, device=X.device)
+        energy = float((Xc.detach() / top).pow(2).sum())
+        scale = float((X.detach() / top).pow(2).sum())
         tol = (64 * torch.finfo(X.dtype).eps) ** 2 * max(scale, torch.finfo(X.dtype).tiny)
     if energy <= tol:
         raise ValueError(
@@ -101,11 +117,48 @@ def cross_fro2(Xc: Tensor, Yc: Tensor) -> Tensor:
 
 
 def unbiased_hsic_features(Xc: Tensor, Yc: Tensor) -> Tensor:
-    """``n(n-3) HSIC_1`` for linear kernels from column-centred features (d x d products)."""
+    """``n(n-3) HSIC_1`` for linear kernels from column-centred features (d x d products).
+
+    Cheap but prone to cancellation with outliers: see :func:`feature_form_is_accurate`.
+    """
+    return unbiased_feature_terms(Xc, Yc)[0]
+
+
+def unbiased_feature_terms(Xc: Tensor, Yc: Tensor) -> tuple[Tensor, Tensor]:
+    """``n(n-3) HSIC_1`` from features, and the sum of the magnitudes of its three terms.
+
+    The closed form adds and subtracts terms of the size of ``(sum a)^2``;
+    with one far outlier they nearly cancel and the rounding error
+    (about ``eps x magnitude``) can exceed the value itself.
+    """
     n = Xc.shape[0]
     a = Xc.pow(2).sum(dim=1)
     b = a if Yc is Xc else Yc.pow(2).sum(dim=1)
-    return cross_fro2(Xc, Yc) + a.sum() * b.sum() / ((n - 1) * (n - 2)) - n / (n - 2) * (a * b).sum()
+    first = cross_fro2(Xc, Yc)
+    middle = a.sum() * b.sum() / ((n - 1) * (n - 2))
+    last = n / (n - 2) * (a * b).sum()
+    return first + middle - last, first.abs() + middle.abs() + last.abs()
+
+
+def feature_form_is_accurate(Xc: Tensor, Yc: Tensor) -> bool:
+    """Whether the unbiased HSIC feature form loses less than ``sqrt(eps)`` of CKA to cancellation.
+
+    The bound: each of the three HSIC values carries an absolute rounding
+    error of about ``8 eps`` times the magnitude of its terms; propagated to
+    ``CKA = xy / sqrt(xx yy)`` that is
+    ``8 eps (m_xy / sqrt(xx yy) + |CKA| (m_xx / xx + m_yy / yy) / 2)``.
+    """
+    with torch.no_grad():
+        Xd, Yd = Xc.detach(), Yc.detach()
+        xy, m_xy = unbiased_feature_terms(Xd, Yd)
+        xx, m_xx = unbiased_feature_terms(Xd, Xd)
+        yy, m_yy = unbiased_feature_terms(Yd, Yd)
+        if not (float(xx) > 0 and float(yy) > 0):
+            return False
+        eps = torch.finfo(Xc.dtype).eps
+        root = torch.sqrt(xx * yy)
+        bound = 8 * eps * (m_xy / root + (xy / root).abs() * (m_xx / xx + m_yy / yy) / 2)
+        return bool(float(bound) <= eps**0.5)
 
 
 def cosine(num: Tensor, den_x: Tensor, den_y: Tensor, name: str) -> Tensor:
@@ -117,7 +170,7 @@ def cosine(num: Tensor, den_x: Tensor, den_y: Tensor, name: str) -> Tensor:
                 f"so CKA is undefined; {label} is (numerically) constant up to translation. "
                 "Use more examples or float64 inputs"
             )
-    return num / torch.sqrt(den_x * den_y)
+    return num / (torch.sqrt(den_x) * torch.sqrt(den_y))
 
 
 def prefer_features(n: int, d1: int, d2: int) -> bool:

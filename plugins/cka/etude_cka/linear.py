@@ -7,7 +7,7 @@ from torch import Tensor
 from etude.config import configclass, field, one_of
 from etude.kinds import SimilarityMetric
 
-from ._hsic import centre, check_variance, cosine, cross_fro2, gram_linear, prefer_features
+from ._hsic import centre, check_variance, cosine, cross_fro2, gram_linear, prefer_features, unit_scale
 
 
 @configclass
@@ -15,7 +15,8 @@ class LinearCKAConfig:
     method: str = field(
         default="auto",
         validator=one_of("auto", "feature", "gram"),
-        doc="'feature': d x d products X^T Y; 'gram': n x n Gram matrices; 'auto': the cheaper one",
+        doc="'feature': d x d products X^T Y; 'gram': n x n Gram matrices; 'auto': the cheaper one "
+        "(debiased CKA: unless outliers make the feature form inaccurate)",
     )
 
 
@@ -59,14 +60,22 @@ class LinearCKA(SimilarityMetric):
         """The centred Gram matrix ``Xc Xc^T`` (already centred: columns of Xc are)."""
         return gram_linear(Xc)
 
+    @staticmethod
+    def feature_form_is_accurate(Xc: Tensor, Yc: Tensor) -> bool:
+        """Whether ``method="auto"`` may use the feature form (always, for the biased HSIC: no cancellation)."""
+        return True
+
     def compute(self, X: Tensor, Y: Tensor) -> Tensor:
         name = type(self).__name__
         Xc, Yc = centre(X), centre(Y)
         check_variance(X, Xc, "X", name)
         check_variance(Y, Yc, "Y", name)
+        # Scale-invariant: normalise before the fourth-order products (no overflow).
+        Xc, Yc = unit_scale(Xc), unit_scale(Yc)
         method = self.config.method
         if method == "auto":
-            method = "feature" if prefer_features(X.shape[0], X.shape[1], Y.shape[1]) else "gram"
+            cheaper = prefer_features(X.shape[0], X.shape[1], Y.shape[1])
+            method = "feature" if cheaper and self.feature_form_is_accurate(Xc, Yc) else "gram"
         if method == "feature":
             num = self.hsic_features(Xc, Yc)
             den_x, den_y = self.hsic_features(Xc, Xc), self.hsic_features(Yc, Yc)
@@ -77,7 +86,7 @@ class LinearCKA(SimilarityMetric):
 
     def centred_gram(self, X: Tensor) -> Tensor:
         """The matrix whose normalised Frobenius inner products give this CKA (``H X X^T H`` here)."""
-        return self.gram(centre(X))
+        return self.gram(unit_scale(centre(X)))
 
 
 def linear_cka(X: Tensor, Y: Tensor, *, method: str = "auto") -> Tensor:

@@ -38,8 +38,10 @@ def np_cka(K, L, hsic):
     return hsic(K, L) / np.sqrt(hsic(K, K) * hsic(L, L))
 
 
-def np_rbf(X, multiplier):
+def np_rbf(X, multiplier, median="pairs"):
     D2 = ((X[:, None, :] - X[None, :, :]) ** 2).sum(-1)
+    if median == "full":  # Kornblith et al.'s gram_rbf: np.median of the whole squared-distance matrix
+        return np.exp(-D2 / (2 * multiplier**2 * np.median(D2)))
     iu = np.triu_indices(X.shape[0], k=1)
     sigma = multiplier * np.median(np.sqrt(D2[iu]))
     return np.exp(-D2 / (2 * sigma**2))
@@ -66,14 +68,20 @@ IDS = ["linear", "linear-feature", "linear-gram", "rbf", "rbf-0.4", "debiased", 
 # -- conformance suites (one per registered similarity) ------------------------------------------
 class TestLinearCKAConformance(SimilarityConformance):
     component = ("similarity", "linear-cka")
+    value_range = (0.0, 1.0)
+    identity_is_one = orthogonal_invariant = isotropic_scale_invariant = True
 
 
 class TestRBFCKAConformance(SimilarityConformance):
     component = ("similarity", "rbf-cka")
+    value_range = (0.0, 1.0)
+    identity_is_one = orthogonal_invariant = isotropic_scale_invariant = True
 
 
 class TestDebiasedCKAConformance(SimilarityConformance):
     component = ("similarity", "debiased-cka")
+    value_range = (-1.0, 1.0)  # the unbiased HSIC may be slightly negative
+    identity_is_one = orthogonal_invariant = isotropic_scale_invariant = True
 
 
 # -- agreement with the NumPy reference ------------------------------------------------------------
@@ -95,14 +103,78 @@ def test_debiased_matches_numpy_reference(seed):
         assert float(DebiasedCKA(method=method)(X, Y)) == pytest.approx(expected, abs=1e-12)
 
 
+@pytest.mark.parametrize("median", ["full", "pairs"])
 @pytest.mark.parametrize("multiplier", [0.4, 1.0])
-def test_rbf_matches_numpy_reference(multiplier):
-    X, Y = pair(n=31)  # odd number of pairs and even: median conventions both exercised across n
-    expected = np_cka(np_rbf(X.numpy(), multiplier), np_rbf(Y.numpy(), multiplier), np_hsic0)
-    assert float(RBFCKA(multiplier=multiplier)(X, Y)) == pytest.approx(expected, abs=1e-12)
-    X, Y = pair(n=32)
-    expected = np_cka(np_rbf(X.numpy(), multiplier), np_rbf(Y.numpy(), multiplier), np_hsic0)
-    assert float(RBFCKA(multiplier=multiplier)(X, Y)) == pytest.approx(expected, abs=1e-12)
+def test_rbf_matches_numpy_reference(multiplier, median):
+    for n in (30, 31, 32):  # odd and even counts: both median conventions' middle values exercised
+        X, Y = pair(n=n)
+        expected = np_cka(np_rbf(X.numpy(), multiplier, median), np_rbf(Y.numpy(), multiplier, median), np_hsic0)
+        assert float(RBFCKA(multiplier=multiplier, median=median)(X, Y)) == pytest.approx(expected, abs=1e-12)
+
+
+def test_rbf_default_is_the_reference_codes_full_matrix_median():
+    X, Y = pair(n=30)
+    expected = np_cka(np_rbf(X.numpy(), 0.4, "full"), np_rbf(Y.numpy(), 0.4, "full"), np_hsic0)
+    assert float(RBFCKA(multiplier=0.4)(X, Y)) == pytest.approx(expected, abs=1e-12)
+    assert etude.create("similarity", "rbf-cka").config.median == "full"
+
+
+# -- numerics at extreme scales and with outliers (issue 14, items 12-13) --------------------------
+def exact_debiased_cka(X, Y):
+    """Debiased linear CKA in exact rational arithmetic (the float inputs taken as exact)."""
+    from fractions import Fraction
+
+    n = X.shape[0]
+
+    def centred(M):
+        rows = [[Fraction(v) for v in r] for r in M.tolist()]
+        mean = [sum(col) / n for col in zip(*rows)]
+        return [[v - m for v, m in zip(r, mean)] for r in rows]
+
+    def gram(A):
+        return [[sum(a * b for a, b in zip(A[i], A[j])) if i != j else Fraction(0) for j in range(n)] for i in range(n)]
+
+    def hsic1(K, L):
+        k1, l1 = [sum(r) for r in K], [sum(r) for r in L]
+        trace = sum(K[i][j] * L[i][j] for i in range(n) for j in range(n))
+        return trace + sum(k1) * sum(l1) / ((n - 1) * (n - 2)) - Fraction(2, n - 2) * sum(a * b for a, b in zip(k1, l1))
+
+    K, L = gram(centred(X.double())), gram(centred(Y.double()))
+    return float(hsic1(K, L)) / float(np.sqrt(float(hsic1(K, K)) * float(hsic1(L, L))))
+
+
+def outlier_pair(n, shift, dtype):
+    g = torch.Generator().manual_seed(0)
+    X = torch.randn(n, 4, generator=g, dtype=torch.float64)
+    Y = X @ torch.randn(4, 4, generator=g, dtype=torch.float64) + torch.randn(n, 4, generator=g, dtype=torch.float64)
+    X[0] += shift
+    return X.to(dtype), Y.to(dtype)
+
+
+@pytest.mark.parametrize(
+    ("n", "shift", "dtype", "tol"),
+    [(50, 1e4, torch.float32, 1e-4), (10, 1e4, torch.float32, 1e-4), (50, 1e8, torch.float64, 1e-8),
+     (50, 1e4, torch.float64, 1e-10)],
+)
+def test_debiased_auto_is_accurate_with_one_far_outlier(n, shift, dtype, tol):
+    X, Y = outlier_pair(n, shift, dtype)
+    expected = exact_debiased_cka(X, Y)
+    assert float(DebiasedCKA()(X, Y)) == pytest.approx(expected, abs=tol)
+    assert float(DebiasedCKA(method="gram")(X, Y)) == pytest.approx(expected, abs=tol)
+
+
+def test_debiased_auto_keeps_the_feature_form_on_ordinary_data():
+    X, Y = pair(n=500, d1=4, d2=4, dtype=torch.float32)
+    Xc, Yc = X - X.mean(0), Y - Y.mean(0)
+    assert DebiasedCKA.feature_form_is_accurate(Xc / Xc.abs().max(), Yc / Yc.abs().max())
+
+
+@pytest.mark.parametrize("scale", [3e5, 1e19, 1e-19])
+@pytest.mark.parametrize("metric", METRICS, ids=IDS)
+def test_large_and_small_scale_float32_matches_float64(metric, scale):
+    X, Y = pair(n=400, d1=32, d2=16)
+    expected = float(metric(X, Y))
+    assert float(metric((X * scale).float(), Y.float())) == pytest.approx(expected, abs=1e-4)
 
 
 # -- properties ---------------------------------------------------------------------------------

@@ -86,10 +86,11 @@ class CompositionalAttention(AttentionMechanism):
 
     With ``need_weights=True`` the weights are a dict: ``"search"`` (B, S, Tq, Tk)
     attention rows (masked entries 0) and ``"retrieval"`` (B, S, Tq, R) choice
-    weights (sum to 1 over R). A query row with no key to attend gets a zero
-    attention context (the output is then the output projection's bias, as in
-    the built-in multi-head attention). Masks: bool, True = attend, broadcast to
-    (B, Tq, Tk) or (B, S, Tq, Tk).
+    weights (sum to 1 over R). A query row with no key to attend (in every
+    search, for a 4-D mask) outputs exactly zeros, as every attention
+    mechanism does (the kind's contract), with or without ``concat_input``;
+    a search with no key for a query contributes a zero context. Masks: bool,
+    True = attend, broadcast to (B, Tq, Tk) or (B, S, Tq, Tk).
 
     ``fixed_retrieval`` (default None) is an analysis hook: an (S, R) tensor of
     retrieval weights that replaces the learned competition (e.g. the identity

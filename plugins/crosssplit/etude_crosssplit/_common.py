@@ -28,7 +28,7 @@ class TrainingConfig:
     eta_min: float = field(default=1e-3, validator=non_negative, doc="final learning rate of the cosine schedule")
     momentum: float = field(default=0.9, validator=in_range(0.0, 1.0, high_open=True), doc="SGD momentum")
     weight_decay: float = field(default=5e-4, validator=non_negative, doc="SGD weight decay")
-    hidden: tuple[int, ...] = field(default=(256, 256), validator=each(positive), doc="hidden widths of each network (an etude_mixupe MLP)")
+    hidden: tuple[int, ...] = field(default=(256, 256), validator=each(positive), doc="hidden widths of each network (an etude.data MLP)")
     augment_std: float = field(
         default=0.15, validator=non_negative,
         doc="std of the Gaussian input noise used as the weak/strong augmentation (0 disables it)",
@@ -68,8 +68,8 @@ class NoisyData:
 
 
 def build_network(data: NoisyData, hidden: tuple[int, ...], device: torch.device) -> nn.Module:
-    """An ``etude_mixupe.models.MLP`` ``in_features -> hidden -> num_classes`` on ``device``."""
-    from etude_mixupe.models import MLP  # noqa: PLC0415
+    """An :class:`etude.data.MLP` ``in_features -> hidden -> num_classes`` on ``device``."""
+    from etude.data import MLP  # noqa: PLC0415
 
     return MLP(data.in_features, data.num_classes, hidden=tuple(hidden)).to(device)
 

@@ -1,7 +1,7 @@
 """Baselines sharing CrossSplit's networks and data: split networks without correction, and co-teaching.
 
 Plain training on all noisy labels is ``procedure/supervised`` of the
-``etude-mixupe`` plugin (``augmenter="none"``).
+core (``etude.data``, ``augmenter="none"``).
 """
 
 from __future__ import annotations

@@ -17,10 +17,10 @@ _RUNS: dict[tuple, Any] = {}
 # -- settings per scale ---------------------------------------------------------------
 def _setting(ctx: SeedContext | JudgeContext) -> dict[str, Any]:
     """Task and training settings shared by every method at this scale (the paper brief's CPU experiment at quick)."""
-    digits = {"base": "digits"}
-    smoke = {"task": "standardized", "task_options": digits, "epochs": 4, "warmup": 1, "delta": 1, "hidden": (32,)}
-    quick = {"task": "standardized", "task_options": digits, "epochs": 60, "warmup": 10, "delta": 5, "hidden": (256, 256)}
-    full = {"task": "standardized", "task_options": {"base": "mnist1d", "options": {"num_samples": 5000}}, "epochs": 150, "warmup": 10, "delta": 10,
+    digits = {"standardize": True}
+    smoke = {"task": "digits", "task_options": digits, "epochs": 4, "warmup": 1, "delta": 1, "hidden": (32,)}
+    quick = {"task": "digits", "task_options": digits, "epochs": 60, "warmup": 10, "delta": 5, "hidden": (256, 256)}
+    full = {"task": "mnist1d", "task_options": {"standardize": True, "num_samples": 5000}, "epochs": 150, "warmup": 10, "delta": 10,
             "hidden": (256, 256)}
     return ctx.pick(smoke=smoke, quick=quick, full=full)
 
@@ -105,7 +105,7 @@ def label_noise_robustness_judge(ctx: JudgeContext, per_seed: list[dict[str, Any
     if ctx.scale == "smoke":
         return Outcome(holds=None, metrics=metrics, notes="smoke scale trains a few epochs only: not decided.")
     holds = vs_plain.wins == vs_plain.n
-    notes = (f"{s['task_options']['base']} (standardised) with 40% symmetric noise, {s['epochs']} epochs, {len(ctx.seeds)} paired seeds; "
+    notes = (f"{s['task']} (standardised) with 40% symmetric noise, {s['epochs']} epochs, {len(ctx.seeds)} paired seeds; "
              f"criterion: CrossSplit beats plain training on every seed ({vs_plain.wins}/{vs_plain.n}).")
     return Outcome(holds=holds, metrics=metrics, notes=notes)
 
@@ -238,6 +238,6 @@ def noise_ratios_judge(ctx: JudgeContext, per_seed: list[dict[str, Any]]) -> Out
     ctx.save_figure(fig, "noise-ratios")
     if ctx.scale == "smoke":
         return Outcome(holds=None, metrics=metrics, notes="smoke scale trains a few epochs only: not decided.")
-    notes = (f"{s['task_options']['base']} (standardised), {s['epochs']} epochs, seeds {list(ctx.seeds)}; criterion: CrossSplit beats plain training "
+    notes = (f"{s['task']} (standardised), {s['epochs']} epochs, seeds {list(ctx.seeds)}; criterion: CrossSplit beats plain training "
              "in every setting on every seed.")
     return Outcome(holds=all_win, metrics=metrics, notes=notes)

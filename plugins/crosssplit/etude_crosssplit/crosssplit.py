@@ -89,8 +89,8 @@ class CrossSplit(Procedure):
 
     ``run(task, seed=..., device=..., progress=...)`` takes a classification
     Task whose train split may record ``info["clean_targets"]`` and
-    ``info["noisy"]`` (the etude_mixupe tasks do); networks are
-    ``etude_mixupe.models.MLP``. Defaults are the paper brief's CPU scale
+    ``info["noisy"]`` (the etude.data tasks do); networks are
+    :class:`etude.data.MLP`. Defaults are the paper brief's CPU scale
     (delta = 5, Gaussian-noise views, no contrastive term).
 
     References:

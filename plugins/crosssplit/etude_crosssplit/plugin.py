@@ -42,13 +42,6 @@ def register_components(registry):
     )
 
 
-    registry.add(
-        "task", "standardized", "etude_crosssplit.tasks:Standardized",
-        summary="An etude-mixupe shipped-data task (digits, mnist1d, breast-cancer) with train-standardised inputs.",
-        example={"base": "breast-cancer", "label_noise": 0.2},
-    )
-
-
 @etude.hookimpl
 def register_claims(registry):
     registry.add_claim(

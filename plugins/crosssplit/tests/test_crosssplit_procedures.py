@@ -5,14 +5,14 @@ import torch
 
 import etude
 from etude.claims import run_claim
-from etude.testing.conformance import ProcedureConformance, TaskConformance
+from etude.testing.conformance import ProcedureConformance
 from etude_crosssplit._common import logits_of
 
 TINY = {"epochs": 2, "hidden": (8,), "batch_size": 32}
 
 
 def _task(noise=0.3, base="breast-cancer", **kw):
-    return etude.create("task", "standardized", base=base, label_noise=noise, seed=0, **kw)
+    return etude.create("task", base, standardize=True, label_noise=noise, seed=0, **kw)
 
 
 class TestCrossSplit(ProcedureConformance):
@@ -45,13 +45,6 @@ class TestCoTeaching(ProcedureConformance):
         return _task()
 
 
-class TestStandardized(TaskConformance):
-    component = ("task", "standardized")
-
-    def make_task(self, seed):
-        return self.create(base="breast-cancer", label_noise=0.2, seed=seed)
-
-
 @pytest.mark.parametrize("name", ["crosssplit", "split-networks", "co-teaching"])
 def test_prediction_is_the_logit_sum_ensemble(name):
     task = _task()
@@ -66,7 +59,7 @@ def test_prediction_is_the_logit_sum_ensemble(name):
 
 @pytest.mark.parametrize(("noise_type", "rate"), [("symmetric", 0.4), ("symmetric", 0.0), ("asymmetric", 0.4)])
 def test_noise_injection_flips_exactly_the_requested_fraction(noise_type, rate):
-    task = etude.create("task", "standardized", base="digits", label_noise=rate, noise_type=noise_type, seed=3)
+    task = etude.create("task", "digits", standardize=True, label_noise=rate, noise_type=noise_type, seed=3)
     train = task.split("train")
     clean, noisy = train.info["clean_targets"], train.info["noisy"]
     assert torch.equal(noisy, train.targets != clean)
@@ -75,7 +68,7 @@ def test_noise_injection_flips_exactly_the_requested_fraction(noise_type, rate):
     else:
         eligible = torch.isin(clean, torch.tensor([2, 3, 5, 6, 7]))  # the digit map's source classes
         assert int(noisy.sum()) == round(rate * int(eligible.sum())) and not noisy[~eligible].any()
-    again = etude.create("task", "standardized", base="digits", label_noise=rate, noise_type=noise_type, seed=3)
+    again = etude.create("task", "digits", standardize=True, label_noise=rate, noise_type=noise_type, seed=3)
     assert torch.equal(again.split("train").targets, train.targets)
 
 
@@ -145,7 +138,7 @@ def test_optional_terms_run_and_change_training():
     full = etude.create("procedure", "crosssplit", epochs=3, warmup=1, hidden=(16,), lambda_c=0.025,
                         warmup_penalty=0.1, jsd_range_on="all").run(task, seed=0)
     assert all(torch.isfinite(torch.tensor(v)) for v in full.metrics.values())
-    w0, w1 = base.models["net1"].net[0].weight, full.models["net1"].net[0].weight
+    w0, w1 = base.models["net1"].head.weight, full.models["net1"].head.weight
     assert not torch.allclose(w0, w1)
 
 

@@ -36,7 +36,7 @@ def test_subset_loader_yields_each_own_index_once_per_pass():
 
 
 def _task():
-    return etude.create("task", "standardized", base="breast-cancer", label_noise=0.3, seed=0)
+    return etude.create("task", "breast-cancer", label_noise=0.3, seed=0)
 
 
 class _Recorder:

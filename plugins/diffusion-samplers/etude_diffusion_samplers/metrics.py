@@ -42,18 +42,41 @@ def mmd(x: Tensor, y: Tensor, bandwidth: float | None = None) -> float:
     return float(term_x + term_y - 2 * kxy.mean())
 
 
-def mode_weights(samples: Tensor, modes: Tensor) -> Tensor:
-    """Fraction of samples whose nearest mode is each of ``modes`` (K,)."""
-    idx = torch.cdist(samples.detach().to(modes), modes).argmin(1)
-    return torch.bincount(idx, minlength=modes.shape[0]).to(modes.dtype) / samples.shape[0]
+def mode_weights(samples: Tensor, modes: Tensor, radius: float | None = None) -> Tensor:
+    """Fraction of samples whose nearest mode is each of ``modes`` (K,).
+
+    With ``radius``, a sample farther than ``radius`` from its nearest mode is
+    off-mode and counts for no mode, so the fractions sum to 1 minus the
+    off-mode fraction (:func:`off_mode_fraction`). ``radius=None`` assigns
+    every sample to its nearest mode.
+    """
+    if radius is not None and not radius > 0:
+        raise ValueError(f"radius must be > 0 or None, got {radius!r}")
+    dist = torch.cdist(samples.detach().to(modes), modes)
+    nearest, idx = dist.min(1)
+    counts = torch.zeros(modes.shape[0], dtype=modes.dtype, device=modes.device)
+    keep = torch.ones_like(nearest, dtype=torch.bool) if radius is None else nearest <= radius
+    counts.index_add_(0, idx[keep], torch.ones_like(nearest[keep]))
+    return counts / samples.shape[0]
 
 
-def modes_covered(samples: Tensor, modes: Tensor, threshold: float = 0.02) -> int:
-    """Number of modes holding more than ``threshold`` of the samples."""
-    return int((mode_weights(samples, modes) > threshold).sum())
+def off_mode_fraction(samples: Tensor, modes: Tensor, radius: float | None = None) -> float:
+    """Fraction of samples farther than ``radius`` from every mode (0 when ``radius`` is None)."""
+    return float(1.0 - mode_weights(samples, modes, radius).sum())
 
 
-def mode_tv(samples: Tensor, modes: Tensor, weights: Tensor | None = None) -> float:
-    """Total variation ``0.5 sum_k |p_hat_k - w_k|`` between sample mode weights and the target's."""
+def modes_covered(samples: Tensor, modes: Tensor, threshold: float = 0.02, radius: float | None = None) -> int:
+    """Number of modes holding more than ``threshold`` of the samples (within ``radius`` of the mode, if given)."""
+    return int((mode_weights(samples, modes, radius) > threshold).sum())
+
+
+def mode_tv(samples: Tensor, modes: Tensor, weights: Tensor | None = None, radius: float | None = None) -> float:
+    """Total variation between sample mode weights and the target's, with an off-mode bin when ``radius`` is given.
+
+    ``0.5 (sum_k |p_hat_k - w_k| + p_off)``: the off-mode fraction ``p_off``
+    (samples beyond ``radius`` of every mode) is its own bin, of target weight 0.
+    """
     w = torch.full((modes.shape[0],), 1.0 / modes.shape[0]) if weights is None else weights
-    return float(0.5 * (mode_weights(samples, modes) - w.to(modes)).abs().sum())
+    p = mode_weights(samples, modes, radius)
+    off = (1.0 - p.sum()).clamp(min=0.0)
+    return float(0.5 * ((p - w.to(modes)).abs().sum() + off))

@@ -82,3 +82,25 @@ def test_metrics():
     assert abs(mmd(x, y)) < 0.02 and mmd(x, y + 3) > 0.3
     modes = torch.tensor([[0.0, 0.0], [10.0, 10.0]])
     assert modes_covered(x, modes) == 1 and mode_tv(x, modes) == pytest.approx(0.5)
+
+
+def test_mode_metrics_with_an_off_mode_bin():
+    from etude_diffusion_samplers.metrics import mode_weights, off_mode_fraction
+
+    modes = torch.tensor([[0.0, 0.0], [10.0, 0.0]])
+    # 6 points near mode 0, 2 near mode 1, 2 far from both (nearest: mode 0 at distance 5)
+    x = torch.tensor([[0.1, 0.0]] * 6 + [[10.0, 0.5]] * 2 + [[0.0, 5.0]] * 2)
+    torch.testing.assert_close(mode_weights(x, modes), torch.tensor([0.8, 0.2]))
+    torch.testing.assert_close(mode_weights(x, modes, radius=1.0), torch.tensor([0.6, 0.2]))
+    assert off_mode_fraction(x, modes, radius=1.0) == pytest.approx(0.2)
+    assert off_mode_fraction(x, modes) == 0.0
+    # TV against equal weights: 0.5 (|0.6 - 0.5| + |0.2 - 0.5| + 0.2) = 0.3; without the radius 0.5 (0.3 + 0.3)
+    assert mode_tv(x, modes, radius=1.0) == pytest.approx(0.3)
+    assert mode_tv(x, modes) == pytest.approx(0.3)
+    assert mode_tv(x, modes, torch.tensor([0.8, 0.2])) == pytest.approx(0.0, abs=1e-7)
+    assert mode_tv(x, modes, torch.tensor([0.8, 0.2]), radius=1.0) == pytest.approx(0.2)
+    assert modes_covered(x, modes, threshold=0.3) == 1
+    assert modes_covered(x[6:], modes, radius=1.0) == 1  # the two far points hold no mode
+    assert modes_covered(x[6:], modes) == 2
+    with pytest.raises(ValueError, match="radius"):
+        mode_weights(x, modes, radius=0.0)

@@ -89,3 +89,76 @@ def test_bad_input_errors():
         etude.create("target", "manywell", dim=7)
     with pytest.raises(TypeError, match="floating"):
         GMM().log_prob(torch.zeros(2, 2, dtype=torch.long))
+
+
+def test_gmm_custom_layout_any_dimension_and_weights():
+    means = [[0.0, 0.0, 0.0], [4.0, 0.0, -1.0]]
+    t = GMM(layout="custom", means=means, weights=[1.0, 3.0], std=0.5).to(dtype=torch.float64)
+    assert t.dim == 3 and tuple(t.event_shape) == (3,)
+    torch.testing.assert_close(t.weights, torch.tensor([0.25, 0.75], dtype=torch.float64))
+    x = torch.tensor([[1.0, -0.5, 2.0]], dtype=torch.float64)
+    manual = 0.0
+    for w, m in zip([0.25, 0.75], means, strict=True):
+        sq = sum((a - b) ** 2 for a, b in zip(x[0].tolist(), m, strict=True))
+        manual += w * math.exp(-sq / (2 * 0.25)) / (2 * math.pi * 0.25) ** 1.5
+    assert float(t.log_prob(x)) == pytest.approx(math.log(manual), rel=1e-12)
+    s = GMM(layout="custom", means=means, weights=[1.0, 3.0], std=0.5).sample((20000,), generator=torch.Generator().manual_seed(0))
+    assert s.shape == (20000, 3)
+    assert float((s[:, 0] > 2).float().mean()) == pytest.approx(0.75, abs=0.015)
+    # the default std of a custom layout is 1; a tensor of means is accepted
+    assert float(GMM(layout="custom", means=torch.zeros(1, 2)).std) == 1.0
+
+
+def test_gmm_custom_layout_errors():
+    with pytest.raises(etude.ConfigError, match="means"):
+        etude.create("target", "gmm", layout="custom")
+    with pytest.raises(etude.ConfigError, match="weights"):
+        etude.create("target", "gmm", layout="custom", means=[[0.0, 0.0], [1.0, 1.0]], weights=[1.0])
+    with pytest.raises(etude.ConfigError, match="weights"):
+        etude.create("target", "gmm", layout="custom", means=[[0.0], [1.0]], weights=[1.0, -1.0])
+    with pytest.raises(etude.ConfigError, match="common length"):
+        etude.create("target", "gmm", layout="custom", means=[[0.0, 0.0], [1.0]])
+    with pytest.raises(etude.ConfigError, match="custom"):
+        etude.create("target", "gmm", layout="grid9", means=[[0.0, 0.0]])
+
+
+def _autograd_score(target, x):
+    x = x.clone().requires_grad_(True)
+    (g,) = torch.autograd.grad(target.log_prob(x).sum(), x)
+    return g
+
+
+def test_noised_score_of_gmm_is_the_score_of_the_widened_mixture():
+    means = [[-4.0, 0.0], [0.0, 4.0], [3.0, -2.0]]
+    t = GMM(layout="custom", means=means, weights=[0.2, 0.3, 0.5], std=0.3).to(dtype=torch.float64)
+    x = torch.randn(64, 2, generator=torch.Generator().manual_seed(0), dtype=torch.float64) * 3
+    for var in (0.0, 0.5, 4.0):
+        wide = GMM(layout="custom", means=means, weights=[0.2, 0.3, 0.5], std=math.sqrt(0.09 + var)).to(dtype=torch.float64)
+        torch.testing.assert_close(t.noised_score(x, var), _autograd_score(wide, x), rtol=1e-6, atol=1e-8)  # parameters are stored in float32
+    # one variance per point
+    var = torch.linspace(0.0, 2.0, 64, dtype=torch.float64)
+    per_point = t.noised_score(x, var)
+    for i in (0, 31, 63):
+        torch.testing.assert_close(per_point[i], t.noised_score(x[i : i + 1], float(var[i]))[0])
+    # by quadrature of the convolution at one point: E_eps[grad p(x + s eps)] / E_eps[p(x + s eps)]
+    g = torch.linspace(-8, 8, 801, dtype=torch.float64)
+    eps = torch.stack(torch.meshgrid(g, g, indexing="ij"), -1).reshape(-1, 2)
+    w = torch.exp(-0.5 * (eps**2).sum(-1))
+    x0 = torch.tensor([[0.7, 1.1]], dtype=torch.float64)
+    z = x0 + 0.8 * eps
+    p = t.log_prob(z).exp() * w
+    num = (_autograd_score(t, z) * p[:, None]).sum(0) / p.sum()
+    torch.testing.assert_close(t.noised_score(x0, 0.64)[0], num, rtol=1e-6, atol=1e-8)
+
+
+def test_noised_score_of_gaussian_and_errors():
+    from etude_diffusion_samplers.targets import Gaussian
+
+    t = Gaussian(dim=3, mean=1.0, std=2.0)
+    x = torch.randn(5, 3)
+    torch.testing.assert_close(t.noised_score(x, 0.5), -(x - 1.0) / 4.5)
+    torch.testing.assert_close(t.noised_score(x, 0.0), _autograd_score(t, x))
+    with pytest.raises(ValueError, match="var"):
+        GMM(layout="grid9").noised_score(torch.zeros(2, 2), -1.0)
+    with pytest.raises(ValueError, match=r"\(\.\.\., 2\)"):
+        GMM(layout="grid9").noised_score(torch.zeros(2, 3), 1.0)

@@ -284,6 +284,13 @@ class CriticEstimator(Estimator, nn.Module):
                 f"{self.owner}.lower_bound: x and y must be (N, D) batches with the same N >= 2, "
                 f"got {tuple(x.shape)} and {tuple(y.shape)}"
             )
+        for name, t in (("x", x), ("y", y)):
+            if not bool(torch.isfinite(t.detach()).all()):
+                kind = "NaN" if bool(torch.isnan(t.detach()).any()) else "inf"
+                raise ValueError(
+                    f"{self.owner}.lower_bound: {name} contains {kind} values; remove or impute non-finite "
+                    "samples (the bound of a batch with NaN is NaN)"
+                )
         if self.critic is None:
             self.build_critic(x.shape[1], y.shape[1])
         return x, y

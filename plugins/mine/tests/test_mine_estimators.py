@@ -199,3 +199,16 @@ def test_mine_runs_on_cuda():
     value = est.estimate(x.cuda(), y.cuda())
     assert value.device.type == "cuda" and math.isfinite(float(value))
     assert next(est.critic.parameters()).device.type == "cuda"
+
+
+@pytest.mark.parametrize("cls", [MINE, MINEf, NWJ, InfoNCE])
+@pytest.mark.parametrize("bad", [float("nan"), float("inf")])
+def test_lower_bound_rejects_non_finite_batches(cls, bad):
+    """Issue 14, item 16: the Estimator contract's ValueError, not a NaN bound."""
+    est = cls()
+    x, y = torch.randn(16, 2), torch.randn(16, 3)
+    x[3, 1] = bad
+    with pytest.raises(ValueError, match=r"lower_bound: x contains (NaN|inf)"):
+        est.lower_bound(x, y)
+    with pytest.raises(ValueError, match=r"lower_bound: y contains"):
+        est.lower_bound(torch.randn(16, 2), torch.full((16, 3), bad))

@@ -1,4 +1,4 @@
-"""etude-mixupe: mixup and MixupE (Zou et al., UAI 2023) augmenters, tasks with label noise, supervised training."""
+"""etude-mixupe: mixup and MixupE (Zou et al., UAI 2023) augmenters (tasks, the MLP and the supervised loop are the core's: etude.data)."""
 
 from etude.lazy import lazy_exports
 
@@ -9,13 +9,6 @@ _EXPORTS = {
     "mix": "mixup",
     "sample_lambda": "mixup",
     "sample_permutation": "mixup",
-    "MLP": "models",
-    "asymmetric_map": "noise",
-    "inject_label_noise": "noise",
-    "SupervisedTraining": "procedure",
-    "BreastCancer": "tasks",
-    "Digits": "tasks",
-    "MNIST1D": "tasks",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -55,11 +55,11 @@ def train_once(task_cfg: dict, proc_cfg: dict, augmenter: str, options: dict, se
     if key not in _RUNS:
         import etude  # noqa: PLC0415
 
-        from .models import CNN1D  # noqa: PLC0415
+        from etude.data import CNN  # noqa: PLC0415
 
         task = etude.create("task", "mnist1d", **task_cfg)
         proc = etude.create("procedure", "supervised", augmenter=augmenter, augmenter_options=options, **proc_cfg)
-        factory = (lambda d, c: CNN1D(d, c)) if model == "cnn1d" else None
+        factory = (lambda d, c: CNN(input_shape=(d,), out_features=c)) if model == "cnn1d" else None
         start = time.perf_counter()
         result = proc.run(task, seed=seed, device=device, model=factory)
         _RUNS[key] = {"test_accuracy": result.metrics["test_accuracy"], "seconds": time.perf_counter() - start}
@@ -236,8 +236,7 @@ def directional_derivative_regularisation_run(ctx: SeedContext) -> dict[str, Any
     (label mixing = own label with lambda ~ Beta(alpha + 1, alpha)) met to
     1e-5 (the quadrature's error bounds this exact identity). At s = 1 the metrics report how much of Delta R1 alone explains.
     """
-    from .models import MLP  # noqa: PLC0415
-    from .tasks import MNIST1D  # noqa: PLC0415
+    from etude.data import MLP, MNIST1D  # noqa: PLC0415
 
     n = ctx.pick(smoke=16, quick=64, full=128)
     hidden = ctx.pick(smoke=(16,), quick=(32, 32), full=(32, 32))
@@ -248,7 +247,7 @@ def directional_derivative_regularisation_run(ctx: SeedContext) -> dict[str, Any
     split = task.split("train")
     idx = torch.randperm(len(split), generator=torch.Generator().manual_seed(seed))[:n]
     x0, y0 = split.inputs[idx].double(), split.targets[idx]
-    model = MLP(in_features=x0.shape[1], num_classes=10, hidden=hidden, activation="tanh").double()
+    model = MLP(in_features=x0.shape[1], out_features=10, hidden=hidden, activation="tanh").double()
     opt = torch.optim.Adam(model.parameters(), lr=1e-2)
     for _ in range(ctx.pick(smoke=30, quick=50, full=50)):  # fit partly: h' - y neither random nor 0
         opt.zero_grad()

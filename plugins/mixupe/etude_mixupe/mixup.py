@@ -69,13 +69,17 @@ def expected_one_minus_lambda(alpha: float) -> float:
 
 
 def model_blocks(model: nn.Module) -> list[nn.Module]:
-    """Consecutive blocks of ``model`` for manifold mixup: ``model.blocks()`` or an ``nn.Sequential``'s children."""
-    if hasattr(model, "blocks") and callable(model.blocks):
-        return list(model.blocks())
+    """Consecutive blocks of ``model`` for manifold mixup: its ``blocks`` (a ModuleList, as
+    :class:`etude.data.MLP` has, or a method returning a list) or an ``nn.Sequential``'s children."""
+    blocks = getattr(model, "blocks", None)
+    if isinstance(blocks, nn.ModuleList):
+        return list(blocks)
+    if callable(blocks) and not isinstance(blocks, nn.Module):
+        return list(blocks())
     if isinstance(model, nn.Sequential):
         return list(model)
     raise TypeError(
-        f"manifold mixup (layer > 0) needs a model with a blocks() method or an nn.Sequential, "
+        f"manifold mixup (layer > 0) needs a model with blocks (a ModuleList or a method) or an nn.Sequential, "
         f"got {type(model).__name__}; use layer=0 (input mixup) for other models"
     )
 

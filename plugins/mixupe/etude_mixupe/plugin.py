@@ -30,31 +30,6 @@ def register_components(registry):
         summary="MixupE: mixup plus an eta-weighted first-order directional-derivative term.",
         example={"alpha": 1.0, "eta": 0.1, "version": 3},
     )
-    registry.add(
-        "task", "mnist1d", "etude_mixupe.tasks:MNIST1D",
-        summary="MNIST-1D from the offline generator (40-dim, 10 classes), optional label noise.",
-        example={"num_samples": 500},
-    )
-    registry.add(
-        "task", "digits", "etude_mixupe.tasks:Digits",
-        summary="scikit-learn 8x8 digits (64 features in [0, 1], 10 classes), optional label noise.",
-        example={},
-    )
-    registry.add(
-        "task", "breast-cancer", "etude_mixupe.tasks:BreastCancer",
-        summary="scikit-learn breast cancer (30 standardised features, 2 classes), optional label noise.",
-        example={},
-    )
-    registry.add(
-        "model", "mlp", "etude_mixupe.models:MLP",
-        summary="Fully connected ReLU network returning logits.",
-        example={"in_features": 40, "num_classes": 10, "hidden": [32]},
-    )
-    registry.add(
-        "procedure", "supervised", "etude_mixupe.procedure:SupervisedTraining",
-        summary="SGD training of an MLP with any augmenter by name (ERM for 'none').",
-        example={"augmenter": "mixup", "epochs": 1, "hidden": [16]},
-    )
 
 
 @etude.hookimpl

@@ -11,7 +11,7 @@ import etude
 from etude.kinds import soft_cross_entropy
 from etude.testing.conformance import AugmenterConformance
 from etude_mixupe.mixup import Mixup, MixupE, expected_one_minus_lambda, sample_lambda
-from etude_mixupe.models import MLP
+from etude.data import MLP
 
 
 class TestMixupConformance(AugmenterConformance):
@@ -117,10 +117,10 @@ def test_lambda_distribution():
 
 def test_manifold_mixup_mixes_hidden_states():
     torch.manual_seed(0)
-    model = MLP(in_features=5, num_classes=3, hidden=(8, 8))
+    model = MLP(in_features=5, out_features=3, hidden=(8, 8))
     x, y = _batch()
     perm, lam = torch.randperm(7), 0.4
-    blocks = model.blocks()
+    blocks = list(model.blocks)
     h = blocks[0](x)
     h = lam * h + (1 - lam) * h[perm]
     logits = blocks[2](blocks[1](h))
@@ -174,7 +174,7 @@ def test_v3_term_closed_form_and_threshold():
 
 def _mlp(bias=True, dtype=torch.float64, seed=0):
     torch.manual_seed(seed)
-    return MLP(in_features=6, num_classes=4, hidden=(16, 16), activation="tanh" if bias else "relu", bias=bias).to(dtype)
+    return MLP(in_features=6, out_features=4, hidden=(16, 16), activation="tanh" if bias else "relu", bias=bias).to(dtype)
 
 
 def test_v1_term_matches_finite_difference_directional_derivative():

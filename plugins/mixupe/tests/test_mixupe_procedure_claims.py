@@ -1,24 +1,13 @@
-"""The MLP, the supervised procedure, and every claim at smoke scale."""
+"""The core supervised procedure with this plugin's augmenters, and every claim at smoke scale."""
 
 import pytest
 import torch
 
 import etude
 from etude.claims import run_claim
-from etude.testing.conformance import ModelConformance, ProcedureConformance
-from etude_mixupe.models import MLP, CNN1D
+from etude.testing.conformance import ProcedureConformance
 
 TINY = {"epochs": 2, "hidden": (16,), "batch_size": 64}
-
-
-class TestMLP(ModelConformance):
-    component = ("model", "mlp")
-
-    def make_model(self):
-        return self.create(in_features=6, num_classes=3, hidden=(8,))
-
-    def make_inputs(self, dtype=torch.float32, device="cpu"):
-        return (torch.randn(4, 6, dtype=dtype, device=device),)
 
 
 class TestSupervised(ProcedureConformance):
@@ -29,17 +18,6 @@ class TestSupervised(ProcedureConformance):
 
     def make_task(self):
         return etude.create("task", "breast-cancer", label_noise=0.1)
-
-
-def test_mlp_positional_and_shapes():
-    model = MLP(6, 3, hidden=(5, 4))
-    assert model(torch.randn(2, 2, 3)).shape == (2, 3)  # (B, ...) flattened
-    assert [m.out_features for m in model.net if isinstance(m, torch.nn.Linear)] == [5, 4, 3]
-    with pytest.raises(ValueError, match="6 features"):
-        model(torch.randn(2, 5))
-    with pytest.raises(etude.ConfigError, match="num_classes"):
-        MLP(6, 1)
-    assert CNN1D(40, 10)(torch.randn(3, 1, 40)).shape == (3, 10)
 
 
 def test_procedure_history_and_noise_metrics():

@@ -56,6 +56,15 @@ class Gaussian(Target):
         z = (x - c.mean) / c.std
         return c.log_Z - 0.5 * (z**2).sum(-1) - self.dim * (math.log(c.std) + 0.5 * math.log(2 * math.pi))
 
+    def noised_score(self, x: Tensor, var: Tensor | float) -> Tensor:
+        """``grad_x log (R * N(0, var I))(x) = -(x - m) / (s^2 + var)``, (..., d); ``var`` per point or scalar."""
+        check_points(x, self.dim, "Gaussian.noised_score")
+        v = self.config.std**2 + torch.as_tensor(var, dtype=x.dtype, device=x.device)
+        if bool((v <= 0).any()):
+            raise ValueError(f"Gaussian.noised_score: var must be >= 0, got {var}")
+        v = v.expand(x.shape[:-1]).unsqueeze(-1) if v.ndim else v
+        return -(x - self.config.mean) / v
+
     def sample(self, sample_shape=torch.Size(), generator: torch.Generator | None = None) -> Tensor:
         shape = sample_shape_of(sample_shape)
         return self.config.mean + self.config.std * torch.randn(*shape, self.dim, generator=generator)

@@ -1,0 +1,165 @@
+"""Synthetic tasks several papers share: Gaussian blobs (classification) and sums of sines (regression)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+
+from etude.config import FieldValueError, configclass, each, field, non_negative, one_of, positive
+from etude.kinds import Split, Task
+
+from .base import (
+    ClassificationTask,
+    label_noise_field,
+    noise_type_field,
+    seed_field,
+    standardize_field,
+    test_fraction_field,
+    train_size_field,
+    val_fraction_field,
+)
+
+
+def _at_least(low: int):
+    def check(instance, attribute, value):
+        if isinstance(value, bool) or not isinstance(value, int) or value < low:
+            raise FieldValueError(attribute.name, value, f"an integer >= {low}")
+
+    return check
+
+
+@configclass
+class GaussianBlobsConfig:
+    seed: int = seed_field()
+    num_classes: int = field(default=3, validator=_at_least(2), doc="number of blobs (classes)")
+    num_features: int = field(default=2, validator=_at_least(1), doc="input dimension")
+    num_samples: int = field(default=600, validator=_at_least(4), doc="examples in total, split evenly over classes")
+    cluster_std: float = field(default=1.0, validator=positive, doc="standard deviation of each blob")
+    center_box: float = field(default=5.0, validator=positive, doc="centres are uniform in [-center_box, center_box]^d")
+    test_fraction: float = test_fraction_field(0.25)
+    val_fraction: float = val_fraction_field()
+    train_size: int | None = train_size_field()
+    label_noise: float = label_noise_field()
+    noise_type: str = noise_type_field()
+    standardize: bool = standardize_field(False)
+
+
+class GaussianBlobs(ClassificationTask):
+    """Isotropic Gaussian blobs: ``num_classes`` centres uniform in a box, points ``N(centre, cluster_std^2 I)``.
+
+    Centres and points are drawn from ``numpy.random.default_rng(seed)``;
+    classes get ``num_samples // num_classes`` examples (the first
+    ``num_samples % num_classes`` classes one more). The usual toy data of
+    2-D experiments (decision boundaries, kernel alignment).
+
+    Examples:
+        >>> task = GaussianBlobs(num_classes=4, num_samples=400)
+        >>> task.split("train").inputs.shape, task.num_classes
+        (torch.Size([300, 2]), 4)
+    """
+
+    Config = GaussianBlobsConfig
+
+    def __init__(self, config=None, **overrides) -> None:
+        super().__init__(config, **overrides)
+        self.num_classes = int(self.config.num_classes)
+        self.input_shape = (int(self.config.num_features),)
+
+    def load_pool(self):
+        c = self.config
+        rng = np.random.default_rng([int(c.seed), 0])
+        centres = rng.uniform(-c.center_box, c.center_box, size=(c.num_classes, c.num_features))
+        counts = [c.num_samples // c.num_classes + (k < c.num_samples % c.num_classes) for k in range(c.num_classes)]
+        y = np.repeat(np.arange(c.num_classes), counts)
+        x = centres[y] + c.cluster_std * rng.standard_normal((c.num_samples, c.num_features))
+        return x.astype(np.float64), y.astype(np.int64)
+
+
+def _floats(value) -> tuple[float, ...]:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return (float(value),)
+    return tuple(float(v) for v in value)
+
+
+@configclass
+class SineRegressionConfig:
+    seed: int = seed_field()
+    frequencies: tuple[float, ...] = field(default=(5.0, 10.0, 15.0, 20.0, 25.0), converter=_floats,
+                                           validator=each(positive), doc="frequencies k of sin(2 pi k x + phase)")
+    amplitudes: tuple[float, ...] = field(default=(1.0,), converter=_floats, validator=each(non_negative),
+                                          doc="amplitude per frequency (one value: the same for all)")
+    phases: str = field(default="random", validator=one_of("random", "zero"),
+                        doc="'random': phases uniform in [0, 2 pi) from the seed; 'zero': all 0")
+    num_train: int = field(default=200, validator=_at_least(1), doc="training points")
+    num_test: int = field(default=1000, validator=_at_least(1), doc="test points")
+    grid: bool = field(default=True, doc="train on the equispaced grid i / num_train (else uniform random points)")
+    noise_std: float = field(default=0.0, validator=non_negative, doc="Gaussian noise added to the training targets")
+
+    def __attrs_post_init__(self) -> None:
+        if len(self.amplitudes) not in (1, len(self.frequencies)):
+            raise FieldValueError("amplitudes", self.amplitudes,
+                                  f"one value or {len(self.frequencies)} (one per frequency)")
+
+
+class SineRegression(Task):
+    """1-D regression of ``f(x) = sum_i A_i sin(2 pi k_i x + phi_i)`` on [0, 1).
+
+    Training inputs are the grid ``x_j = j / num_train`` (or uniform random
+    points), test inputs uniform random points on [0, 1); inputs and targets
+    are (N, 1) float32. Defaults follow the spectral-bias experiment:
+    N = 200, k = (5, 10, 15, 20, 25), A = 1, random phases. ``info`` holds
+    ``frequencies``, ``amplitudes`` and ``phases`` so that a callback can
+    measure the learned function's spectrum at each frequency.
+
+    References:
+        N. Rahaman, A. Baratin, D. Arpit, F. Draxler, M. Lin, F. Hamprecht, Y. Bengio,
+        A. Courville, "On the Spectral Bias of Neural Networks", ICML 2019, arXiv:1806.08734.
+
+    Examples:
+        >>> task = SineRegression(frequencies=(1, 2), amplitudes=(1.0, 0.5), num_train=64)
+        >>> task.split("train").inputs.shape, task.split("train").targets.shape
+        (torch.Size([64, 1]), torch.Size([64, 1]))
+    """
+
+    Config = SineRegressionConfig
+    input_shape = (1,)
+    output_dim = 1
+
+    def function(self, x: torch.Tensor) -> torch.Tensor:
+        """The noiseless target function at ``x`` (any shape), in float64."""
+        k = torch.tensor(self.config.frequencies, dtype=torch.float64)
+        a = torch.tensor(self.amplitudes(), dtype=torch.float64)
+        phi = torch.tensor(self.phases(), dtype=torch.float64)
+        x = x.to(torch.float64).unsqueeze(-1)
+        return (a * torch.sin(2 * math.pi * k * x + phi)).sum(-1)
+
+    def amplitudes(self) -> tuple[float, ...]:
+        a = self.config.amplitudes
+        return a * len(self.config.frequencies) if len(a) == 1 else a
+
+    def phases(self) -> tuple[float, ...]:
+        if self.config.phases == "zero":
+            return (0.0,) * len(self.config.frequencies)
+        rng = np.random.default_rng([int(self.config.seed), 0])
+        return tuple(float(p) for p in rng.uniform(0.0, 2 * math.pi, len(self.config.frequencies)))
+
+    def make_splits(self) -> dict[str, Split]:
+        c = self.config
+        rng = np.random.default_rng([int(c.seed), 1])
+        x_train = np.arange(c.num_train) / c.num_train if c.grid else rng.uniform(0.0, 1.0, c.num_train)
+        x_test = rng.uniform(0.0, 1.0, c.num_test)
+        noise = c.noise_std * rng.standard_normal(c.num_train)
+        info = {"frequencies": torch.tensor(c.frequencies), "amplitudes": torch.tensor(self.amplitudes()),
+                "phases": torch.tensor(self.phases())}
+
+        def split(x: np.ndarray, extra: np.ndarray | float) -> Split:
+            xt = torch.from_numpy(np.asarray(x, dtype=np.float64))
+            y = self.function(xt) + torch.as_tensor(extra, dtype=torch.float64)
+            return Split(xt.float().unsqueeze(-1), y.float().unsqueeze(-1), dict(info))
+
+        return {"train": split(x_train, noise), "test": split(x_test, 0.0)}
+
+
+__all__ = ["GaussianBlobs", "GaussianBlobsConfig", "SineRegression", "SineRegressionConfig"]
