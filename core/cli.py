@@ -182,6 +182,11 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
     options = _executor_options(args)
     if options and args.executor == "local":
         raise UsageError("--partition, --gpus-per-unit, ... and --executor-config need --executor slurm", "--executor")
+    if args.compare:  # fail now, not after the run, when an earlier run has no results
+        from etude.report.runs import read_results  # noqa: PLC0415
+
+        for earlier in args.compare:
+            read_results(earlier)
     results = reproduce(
         args.plugins or None,
         claims=args.claim or None,
@@ -198,10 +203,14 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
         on_result=None if args.json or args.quiet else _announce,
     )
     code = exit_code(results, args.fail_on)
+    comparison = _compare(args.out, args.compare, quiet=args.json) if args.compare else None
     if args.json:
         _print_json({"claims": [r.as_dict() for r in results], "exit_code": code})
     else:
-        print(f"\n{len(results)} claims; results in {args.out}/results.json, report in {args.out}/report.md")
+        print(f"\n{len(results)} claims; results in {args.out}/results.json, report in {args.out}/report.md "
+              f"and {args.out}/report.html")
+    if code == EXIT_OK and comparison is not None and args.fail_on_regression and comparison.regressions:
+        return EXIT_FAILURE
     return code
 
 
@@ -318,6 +327,37 @@ def _allow_list_hint() -> str:
     ) + f" Installed plugins: {', '.join(installed)}."
 
 
+def _compare(out: str, earlier: Sequence[str], *, quiet: bool = False, path: str | None = None) -> Any:
+    """Rewrite ``out``'s report.html compared with the earlier runs; print what changed."""
+    from etude.report import HTML, compare_runs, comparison_text, load_run, render_html  # noqa: PLC0415
+    from etude.runtime.atomic import atomic_write_text  # noqa: PLC0415
+
+    runs = [load_run(p) for p in [*earlier, out]]
+    comparison = compare_runs(runs)
+    target = path or f"{out}/{HTML}"
+    atomic_write_text(target, render_html(runs[-1], comparison=comparison))
+    if not quiet:
+        print(comparison_text(comparison))
+        print(f"comparison: {target}")
+    return comparison
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from etude.claims.runner import REPORT  # noqa: PLC0415
+    from etude.report import HTML, load_run, render_markdown, write_html_report  # noqa: PLC0415
+    from etude.runtime.atomic import atomic_write_text  # noqa: PLC0415
+
+    *earlier, out = args.runs
+    if earlier:
+        comparison = _compare(out, earlier, path=args.output)
+        return EXIT_FAILURE if args.fail_on_regression and comparison.regressions else EXIT_OK
+    path = write_html_report(out, path=args.output)
+    if args.markdown:
+        atomic_write_text(f"{out}/{REPORT}", render_markdown(load_run(out, rules=False, embed=False)))
+    print(path if args.output else f"{out}/{HTML}")
+    return EXIT_OK
+
+
 def _announce(result: Any) -> None:
     if getattr(result, "reused", False):
         print(f"{'skipped':>22}  {result.id}  (already in the results store: {result.verdict}; --rerun to run it again)",
@@ -384,7 +424,21 @@ def build_parser() -> argparse.ArgumentParser:
         "inconclusive (also exit 4 when a claim is inconclusive)",
     )
     p.add_argument("--json", action="store_true", help="print results as JSON")
+    p.add_argument("--compare", action="append", metavar="OUT",
+                   help="an earlier run folder: report.html shows both verdicts and the metric deltas (repeatable)")
+    p.add_argument("--fail-on-regression", action="store_true",
+                   help="with --compare: exit 1 when a claim that held in the earlier run no longer holds")
     p.set_defaults(func=cmd_reproduce)
+
+    p = sub.add_parser("report", help="report.html of a run folder, or a comparison of several")
+    p.add_argument("runs", nargs="+", metavar="OUT",
+                   help="run folders (with results.json); with several, the last is compared with the earlier ones "
+                        "(the first is the baseline)")
+    p.add_argument("-o", "--output", help="where to write the HTML (default: OUT/report.html of the last folder)")
+    p.add_argument("--markdown", action="store_true", help="also rewrite OUT/report.md (one folder only)")
+    p.add_argument("--fail-on-regression", action="store_true",
+                   help="exit 1 when a claim that held in the baseline no longer holds in the last run")
+    p.set_defaults(func=cmd_report)
     return parser
 
 

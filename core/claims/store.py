@@ -152,7 +152,14 @@ class ResultsStore:
             payload = {**header, "claims": [r.as_dict() for r in rows]}
             atomic_write_text(self.out / RESULTS, json.dumps(payload, indent=2) + "\n")
             atomic_write_text(self.out / REPORT, render_report(rows))
+            _write_html(self.out, rows, header)
         return rows
+
+
+def _write_html(out: pathlib.Path, rows: list[ClaimResult], header: Mapping[str, Any]) -> None:
+    from etude.report import write_html_report  # noqa: PLC0415 - etude.report imports etude.claims
+
+    write_html_report(out, rows, header=header)
 
 
 def _claim_from(data: Mapping[str, Any], path: pathlib.Path) -> ClaimResult | None:
