@@ -49,8 +49,8 @@ def register_claims(registry):
         "a3t/improves-robustness",
         run="etude_a3t.claims:improves_robustness_run",
         judge="etude_a3t.claims:improves_robustness_judge",
-        statement="(paraphrased abstract) Training the classifier jointly with a discriminator on a hidden layer that "
-        "filters out the adversarial noise improves adversarial robustness.",
+        statement="\"we investigate a procedure to improve adversarial robustness of deep neural networks through "
+        "enforcing representation invariance\" (abstract)",
         source="Abstract; CPU analogue: the paper brief's digits pilot (section 5), eps = 0.1",
         paper={"pilot_erm": {"clean": 0.971, "fgsm": 0.433, "pgd10": 0.392},
                "pilot_a3t_lam0.3": {"clean": 0.981, "fgsm": 0.824, "pgd10": 0.801}},
@@ -60,8 +60,9 @@ def register_claims(registry):
         "a3t/compared-with-adversarial-training",
         run="etude_a3t.claims:compared_with_adversarial_training_run",
         judge="etude_a3t.claims:compared_with_adversarial_training_judge",
-        statement="(paraphrased abstract) A3T is compared with standard (FGSM) adversarial training; the paper's "
-        "numbers are in its PDF (not available offline). Tested here: on par on PGD accuracy.",
+        statement="\"We perform preliminary experiments to test the viability of the approach and to compare it to "
+        "other standard adversarial training methods.\" (abstract; the paper's numbers are in its PDF, not available "
+        "offline). Tested here: on par with FGSM adversarial training on PGD accuracy.",
         source="Abstract and experiments section; CPU analogue: the paper brief's pilot (section 5)",
         paper={"pilot_pgd10_eps0.1": {"fgsm_at": 0.825, "a3t_lam0.3": 0.801},
                "pilot_pgd10_eps0.2": {"fgsm_at": 0.360, "a3t_lam1.0": 0.368, "a3t_lam0.1": 0.398}},
@@ -71,9 +72,9 @@ def register_claims(registry):
         "a3t/representation-invariance",
         run="etude_a3t.claims:representation_invariance_run",
         judge="etude_a3t.claims:representation_invariance_judge",
-        statement="(paraphrased abstract) The discriminator filters out the adversarial noise, making the hidden "
-        "representation invariant to it: a fresh probe separates clean from adversarial codes less well after A3T "
-        "than after adversarial training.",
+        statement="\"train the classifier jointly with a discriminator attached to one of its hidden layer and trained "
+        "to filter the adversarial noise\" (abstract), i.e. representation invariance: tested here as a fresh probe "
+        "separating clean from adversarial hidden codes less well after A3T than after adversarial training.",
         source="Abstract (representation invariance); not piloted",
         paper={},
         scales=("smoke", "quick", "full"), seeds=_SEEDS,

@@ -173,3 +173,24 @@ def test_discriminator_accuracy_high_without_reversal_near_chance_with_it():
     free, reversed_ = _train(0.0, epochs=8, eps=0.3), _train(1.0, epochs=8, eps=0.3)
     assert free[-1] > 0.85, free
     assert abs(sum(reversed_[-3:]) / 3 - 0.5) < 0.12, reversed_
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_cuda_attacks_and_a3t_loss_match_cpu():
+    from etude_a3t import fgsm, pgd
+
+    net = _net().double()
+    g = torch.Generator().manual_seed(0)
+    x, y = torch.rand(16, 8, generator=g, dtype=torch.float64), torch.randint(0, 3, (16,), generator=g)
+    gpu = _net().double().cuda()
+    gpu.load_state_dict(net.state_dict())
+    xc, yc = x.cuda(), y.cuda()
+    torch.testing.assert_close(fgsm(gpu, xc, yc, 0.1).cpu(), fgsm(net, x, y, 0.1))
+    torch.testing.assert_close(pgd(gpu, xc, yc, 0.1, steps=5, random_start=False).cpu(),
+                               pgd(net, x, y, 0.1, steps=5, random_start=False))
+    cpu_loss = A3T(eps=0.1).loss(net, x, y, num_classes=3)
+    gpu_loss = A3T(eps=0.1).loss(gpu, xc, yc, num_classes=3)
+    torch.testing.assert_close(gpu_loss.cpu(), cpu_loss)
+    gpu_loss.backward()
+    assert all(p.grad is not None and p.grad.is_cuda for p in gpu.parameters())
