@@ -14,7 +14,9 @@ from etude.claims import reproduce
 
 HOLD_AT_QUICK = {
     "a3t": ["a3t/improves-robustness", "a3t/compared-with-adversarial-training"],
-    "cka": ["cka/outlier-sensitivity", "cka/rbf-robust-to-outlier", "cka/linear-separability-transform"],
+    "amortized-posterior": ["amortized-posterior/reverse-kl-predictive"],
+    "cka": ["cka/outlier-sensitivity", "cka/rbf-robust-to-outlier", "cka/linear-separability-transform",
+            "cka/map-manipulation"],
     "compositional-attention": [
         "compositional-attention/retrieval-mechanism",
         "compositional-attention/parameter-efficiency",
@@ -23,6 +25,12 @@ HOLD_AT_QUICK = {
     "diffusion-samplers": ["diffusion-samplers/local-search-mode-coverage", "diffusion-samplers/langevin-in-high-dim"],
     "mine": ["mine/gaussian-mi", "mine/bias-correction", "mine/beats-infonce-at-high-mi"],
     "mixupe": ["mixupe/mixup-beats-erm", "mixupe/directional-derivative-regularisation"],
+    "rtb": ["rtb/posterior-matches-sir", "rtb/rl-without-kl-collapses", "rtb/kl-rl-and-guidance-biased"],
+    "scm": [
+        "scm/intervention-is-not-conditioning",
+        "scm/sparse-mechanism-shift-is-local",
+        "scm/causal-predictor-transfers",
+    ],
     "spectral-bias": [
         "spectral-bias/low-frequencies-first",
         "spectral-bias/fourier-decay",
