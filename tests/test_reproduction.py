@@ -13,6 +13,7 @@ import pytest
 from etude.claims import reproduce
 
 HOLD_AT_QUICK = {
+    "a3t": ["a3t/improves-robustness", "a3t/compared-with-adversarial-training"],
     "amortized-posterior": ["amortized-posterior/reverse-kl-predictive"],
     "cka": ["cka/outlier-sensitivity", "cka/rbf-robust-to-outlier", "cka/linear-separability-transform",
             "cka/map-manipulation"],

@@ -78,7 +78,8 @@ class SupervisedTraining(Procedure):
     ERM (``augmenter="none"``) minimises the mean per-example loss
     (cross-entropy, or squared error averaged over output dimensions);
     otherwise the loss is ``augmenter.loss(model, x, y, num_classes=C,
-    generator=g, x_mean=...)`` (mixup, MixupE, adversarial training, ...),
+    generator=g, x_mean=..., progress=...)`` (mixup, MixupE, adversarial
+    training, ...; ``progress`` is the fraction of training steps done),
     and everything else (model, initialisation, batch order, optimiser,
     schedule) is identical, so methods are compared all else equal under
     paired seeds. Minibatches are drawn by index from the in-memory train
@@ -256,7 +257,8 @@ class SupervisedTraining(Procedure):
                     loss = parts["loss"]
                     reg_sum += float(parts["regulariser"].detach())
                 else:
-                    loss = augmenter.loss(net, xb, yb, num_classes=num_classes, generator=aug_gen, **extra)
+                    loss = augmenter.loss(net, xb, yb, num_classes=num_classes, generator=aug_gen,
+                                          progress=state.step / total_steps, **extra)
                 loss_sum += check_finite(loss, step=state.step)
                 optimiser.zero_grad(set_to_none=True)
                 loss.backward()
