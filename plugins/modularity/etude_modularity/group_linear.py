@@ -102,6 +102,20 @@ class GroupLinear(nn.Module):
         y = group_matmul(x, self.weight)
         return y if self.bias is None else y + self.bias
 
+    def forward_shared(self, x: Tensor) -> Tensor:
+        """Every group on the same input: ``(B, in) -> (B, G, out)``, as one (B, in) x (in, G*out) GEMM.
+
+        Equal to ``forward(x.unsqueeze(1).expand(-1, G, -1))`` without
+        materialising G copies of the input (the first layer of a modular
+        MLP, whose modules all read the shared encoding).
+        """
+        if x.dim() != 2 or x.shape[1] != self.in_features:
+            raise ValueError(f"GroupLinear.forward_shared expects input of shape (B, {self.in_features}), "
+                             f"got {tuple(x.shape)}")
+        w = self.weight.permute(1, 0, 2).reshape(self.in_features, self.groups * self.out_features)
+        y = (x @ w).view(x.shape[0], self.groups, self.out_features)
+        return y if self.bias is None else y + self.bias
+
     @classmethod
     def from_modules(cls, layers: Sequence[nn.Linear]) -> GroupLinear:
         """A group layer holding copies of the weights of ``layers`` (G ``nn.Linear`` of equal shape)."""

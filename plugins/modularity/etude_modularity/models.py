@@ -137,8 +137,7 @@ class _Modules(_RuleNetwork):
 
     def module_outputs(self, s: Tensor) -> Tensor:
         """Every module's output on the shared input s (B, 3e): (B, M, d [+ 1])."""
-        m = self.config.num_modules
-        return self.modules_out(torch.relu(self.modules_in(s.unsqueeze(1).expand(-1, m, -1))))
+        return self.modules_out(torch.relu(self.modules_in.forward_shared(s)))
 
     def route(self, x: Tensor, outputs: Tensor, op_code: Tensor) -> tuple[Tensor, Tensor]:
         raise NotImplementedError

@@ -25,6 +25,13 @@ def test_group_linear_equals_separate_linears_float64():
     assert group.weight.shape == (G, 6, 4) and group.bias.shape == (G, 4)
 
 
+def test_forward_shared_equals_expanded_input():
+    layer = GroupLinear(G, 6, 4, dtype=torch.float64)
+    x = torch.randn(B, 6, dtype=torch.float64, generator=_gen(9))
+    torch.testing.assert_close(layer.forward_shared(x), layer(x.unsqueeze(1).expand(-1, G, -1)), atol=1e-12, rtol=0)
+    assert torch.autograd.gradcheck(layer.forward_shared, (x.requires_grad_(),))
+
+
 def test_group_linear_without_bias_and_gradcheck():
     group = GroupLinear(3, 4, 2, bias=False, dtype=torch.float64)
     assert group.bias is None
