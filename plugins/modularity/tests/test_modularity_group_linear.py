@@ -94,3 +94,22 @@ def test_clear_errors():
         GroupLinear(0, 3, 4)
     with pytest.raises(TypeError, match="GRUCell"):
         GroupGRUCell.from_modules([nn.LSTMCell(2, 2)])
+
+
+@pytest.mark.gpu
+def test_group_layers_and_modular_network_on_cuda_match_cpu():
+    from etude_modularity.models import Modular
+    from etude_modularity.tasks import RuleRegression
+
+    torch.manual_seed(0)
+    for layer, inputs in ((GroupLinear(G, 3, 4), (torch.randn(B, G, 3),)),
+                          (GroupGRUCell(G, 3, 4), (torch.randn(B, G, 3), torch.randn(B, G, 4)))):
+        want = layer(*inputs)
+        got = layer.cuda()(*(t.cuda() for t in inputs))
+        torch.testing.assert_close(got.cpu(), want, atol=1e-5, rtol=1e-5)
+    net = Modular(rules=4, encoder_dim=8)
+    x = RuleRegression(rules=4, num_train=32).split("train").inputs
+    y, p = net(x, return_routing=True)
+    y_cuda, p_cuda = net.cuda()(x.cuda(), return_routing=True)
+    torch.testing.assert_close(y_cuda.cpu(), y, atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(p_cuda.cpu(), p, atol=1e-5, rtol=1e-5)
