@@ -22,7 +22,6 @@ HOLD_AT_QUICK = {
     "diffusion-samplers": ["diffusion-samplers/local-search-mode-coverage", "diffusion-samplers/langevin-in-high-dim"],
     "mine": ["mine/gaussian-mi", "mine/bias-correction", "mine/beats-infonce-at-high-mi"],
     "mixupe": ["mixupe/mixup-beats-erm", "mixupe/directional-derivative-regularisation"],
-    "modularity": ["modularity/ood-benefit-needs-specialisation"],
     "spectral-bias": [
         "spectral-bias/low-frequencies-first",
         "spectral-bias/fourier-decay",
