@@ -77,20 +77,29 @@ def test_ood_split_rescales_inputs_only():
 
 
 # -- models -----------------------------------------------------------------------------
-@pytest.mark.parametrize("name", ["monolithic", "modular", "modular-op", "gt-modular"])
-class TestRuleModelConformance(ModelConformance):
-    component = ("model", "monolithic")
-
-    @pytest.fixture(autouse=True)
-    def _name(self, name):
-        self.component = ("model", name)
-
+class _RuleModelSuite(ModelConformance):
     def make_model(self):
         return self.create(rules=3, encoder_dim=4)
 
     def make_inputs(self, dtype=torch.float32, device="cpu"):
         x = RuleRegression(rules=3, num_train=6).split("train").inputs
         return (x.to(dtype=dtype, device=device),)
+
+
+class TestMonolithicConformance(_RuleModelSuite):
+    component = ("model", "monolithic")
+
+
+class TestModularConformance(_RuleModelSuite):
+    component = ("model", "modular")
+
+
+class TestModularOpConformance(_RuleModelSuite):
+    component = ("model", "modular-op")
+
+
+class TestGTModularConformance(_RuleModelSuite):
+    component = ("model", "gt-modular")
 
 
 def test_gt_routing_is_the_op_one_hot():
