@@ -15,6 +15,8 @@ PLUGIN_EDITABLES := $(foreach p,$(PLUGIN_DIRS),-e $(p))
 STAMP := $(VENV)/.etude-installed
 PYTEST_ARGS ?=
 JOBS ?= 2
+# worker processes of `make demo`: one per core
+DEMO_JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
 .PHONY: help install demo test test-fast docs gpu-test gpu-check gpu-wheels lint clean
 
@@ -34,7 +36,7 @@ install: $(STAMP)
 
 demo: $(STAMP)
 	$(BIN)/etude plugins
-	$(BIN)/etude reproduce --scale quick --out runs/demo
+	$(BIN)/etude reproduce --scale quick --jobs $(DEMO_JOBS) --out runs/demo
 	@echo "report: runs/demo/report.md"
 
 # Everything but the gpu-marked tests; tutorials run in smoke mode.

@@ -146,11 +146,42 @@ def cmd_claims(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _executor_options(args: argparse.Namespace) -> dict[str, Any]:
+    options: dict[str, Any] = {}
+    if args.executor_config:
+        from etude.claims.slurm import load_executor_config  # noqa: PLC0415
+
+        options.update(load_executor_config(args.executor_config))
+    for key in ("partition", "gpus_per_unit", "cpus_per_unit", "mem", "time", "array_parallelism"):
+        value = getattr(args, key)
+        if value is not None:
+            options[key] = value
+    return options
+
+
+def cmd_status(out: str, as_json: bool) -> int:
+    from etude.claims.slurm import status  # noqa: PLC0415
+
+    table = status(out)
+    if as_json:
+        _print_json(table)
+        return EXIT_OK
+    rows = [[claim, *(" ".join(map(str, seeds)) or "-" for seeds in (e["done"], e["failed"], e["running"], e["pending"]))]
+            for claim, e in table.items()]
+    print(_table(rows, ["claim [scale]", "done", "failed", "running", "pending"]) if rows else f"no units in {out}")
+    return EXIT_OK
+
+
 def cmd_reproduce(args: argparse.Namespace) -> int:
     from etude.claims import reproduce  # noqa: PLC0415
 
+    if args.status:
+        return cmd_status(args.status, args.json)
     check_reproduce_args(args)
     check_selection(args.plugins, args.claim)
+    options = _executor_options(args)
+    if options and args.executor == "local":
+        raise UsageError("--partition, --gpus-per-unit, ... and --executor-config need --executor slurm", "--executor")
     results = reproduce(
         args.plugins or None,
         claims=args.claim or None,
@@ -161,6 +192,9 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
         progress=not args.json and not args.quiet and sys.stderr.isatty(),
         threads=None if args.threads == 0 else args.threads,
         rerun=args.rerun,
+        jobs=args.jobs,
+        executor=args.executor,
+        executor_options=options,
         on_result=None if args.json or args.quiet else _announce,
     )
     code = exit_code(results, args.fail_on)
@@ -325,8 +359,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seeds", type=int, help="number of seeds (default: each claim's own)")
     p.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
     p.add_argument("--out", default="runs/latest", help="output folder (default: runs/latest)")
-    p.add_argument("--threads", type=int, default=1, help="torch CPU threads (0: torch's default; default 1)")
+    p.add_argument("--threads", type=int, default=1,
+                   help="torch CPU threads per process running units (0: torch's default; default 1)")
+    p.add_argument("--jobs", "-j", type=int, default=1,
+                   help="worker processes running units side by side (default 1: in this process)")
     p.add_argument("--rerun", action="store_true", help="rerun claims already completed in --out")
+    p.add_argument("--executor", choices=["local", "slurm", "submitit-local", "submitit-debug"], default="local",
+                   help="where units run: local processes (default), a SLURM job array through submitit, "
+                        "or submitit's local/debug executors (the cluster path on this machine)")
+    p.add_argument("--executor-config", metavar="YAML", help="executor options from a YAML file (see the docs)")
+    p.add_argument("--partition", help="SLURM partition")
+    p.add_argument("--gpus-per-unit", type=int, help="GPUs per unit (array task)")
+    p.add_argument("--cpus-per-unit", type=int, help="CPUs per unit (array task)")
+    p.add_argument("--mem", help="memory per unit, e.g. 16G")
+    p.add_argument("--time", help="time limit per unit: minutes or [D-]HH:MM:SS")
+    p.add_argument("--array-parallelism", type=int, help="units of the array running at once")
+    p.add_argument("--status", metavar="OUT", help="show what is done, failed, running and pending in OUT, and exit")
     p.add_argument("--quiet", action="store_true", help="no progress output")
     p.add_argument(
         "--fail-on",

@@ -13,7 +13,9 @@ import pytest
 from etude.claims import reproduce
 
 HOLD_AT_QUICK = {
-    "cka": ["cka/outlier-sensitivity", "cka/rbf-robust-to-outlier", "cka/linear-separability-transform"],
+    "amortized-posterior": ["amortized-posterior/reverse-kl-predictive"],
+    "cka": ["cka/outlier-sensitivity", "cka/rbf-robust-to-outlier", "cka/linear-separability-transform",
+            "cka/map-manipulation"],
     "compositional-attention": [
         "compositional-attention/retrieval-mechanism",
         "compositional-attention/parameter-efficiency",
@@ -22,6 +24,12 @@ HOLD_AT_QUICK = {
     "diffusion-samplers": ["diffusion-samplers/local-search-mode-coverage", "diffusion-samplers/langevin-in-high-dim"],
     "mine": ["mine/gaussian-mi", "mine/bias-correction", "mine/beats-infonce-at-high-mi"],
     "mixupe": ["mixupe/mixup-beats-erm", "mixupe/directional-derivative-regularisation"],
+    "rtb": ["rtb/posterior-matches-sir", "rtb/rl-without-kl-collapses", "rtb/kl-rl-and-guidance-biased"],
+    "scm": [
+        "scm/intervention-is-not-conditioning",
+        "scm/sparse-mechanism-shift-is-local",
+        "scm/causal-predictor-transfers",
+    ],
     "spectral-bias": [
         "spectral-bias/low-frequencies-first",
         "spectral-bias/fourier-decay",
