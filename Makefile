@@ -15,13 +15,17 @@ PLUGIN_EDITABLES := $(foreach p,$(PLUGIN_DIRS),-e $(p))
 STAMP := $(VENV)/.etude-installed
 PYTEST_ARGS ?=
 JOBS ?= 2
+# worker processes of `make demo`: one per core
+DEMO_JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
-.PHONY: help install demo test test-fast docs gpu-test gpu-check gpu-wheels lint clean
+.PHONY: help install demo test test-fast docs reference-results report-screenshot gpu-test gpu-check gpu-wheels lint clean
 
 help:
 	@echo "make demo   set up .venv and run every plugin's claims at quick scale into runs/demo"
 	@echo "make test   set up .venv with test extras and run the whole test suite"
-	@echo "make docs   build the documentation with warnings as errors"
+	@echo "make docs   build the documentation with warnings as errors (executes the tutorials)"
+	@echo "make reference-results  refresh docs/reproductions/quick-cpu.json from make demo's run"
+	@echo "make report-screenshot  refresh docs/report-screenshot.png from runs/demo/report.html"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,8 +38,19 @@ install: $(STAMP)
 
 demo: $(STAMP)
 	$(BIN)/etude plugins
-	$(BIN)/etude reproduce --scale quick --out runs/demo
-	@echo "report: runs/demo/report.md"
+	$(BIN)/etude reproduce --scale quick --jobs $(DEMO_JOBS) --out runs/demo
+	@echo "summary: runs/demo/report.md"
+	@echo "report: runs/demo/report.html"
+
+# The docs' Reproductions page and the plugin pages' verdicts read this committed file.
+REFERENCE ?= docs/reproductions/quick-cpu.json
+reference-results: demo
+	$(BIN)/python -m etude.report.docs runs/demo $(REFERENCE)
+
+# The README's picture of the HTML report (headless Chromium: apt-get install -y chromium).
+report-screenshot: $(STAMP)
+	test -f runs/demo/report.html || $(MAKE) demo
+	$(BIN)/python -m etude.testing.browser screenshot runs/demo/report.html docs/report-screenshot.png --width 1280 --height 900
 
 # Everything but the gpu-marked tests; tutorials run in smoke mode.
 test: $(STAMP)
@@ -64,4 +79,4 @@ docs: $(STAMP)
 	$(BIN)/sphinx-build -W --keep-going -q -b html docs docs/_build/html
 
 clean:
-	rm -rf docs/_build docs/plugins runs/demo .pytest_cache
+	rm -rf docs/_build docs/plugins docs/tutorials docs/reproductions/index.md runs/demo .pytest_cache

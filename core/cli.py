@@ -146,11 +146,47 @@ def cmd_claims(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _executor_options(args: argparse.Namespace) -> dict[str, Any]:
+    options: dict[str, Any] = {}
+    if args.executor_config:
+        from etude.claims.slurm import load_executor_config  # noqa: PLC0415
+
+        options.update(load_executor_config(args.executor_config))
+    for key in ("partition", "gpus_per_unit", "cpus_per_unit", "mem", "time", "array_parallelism"):
+        value = getattr(args, key)
+        if value is not None:
+            options[key] = value
+    return options
+
+
+def cmd_status(out: str, as_json: bool) -> int:
+    from etude.claims.slurm import status  # noqa: PLC0415
+
+    table = status(out)
+    if as_json:
+        _print_json(table)
+        return EXIT_OK
+    rows = [[claim, *(" ".join(map(str, seeds)) or "-" for seeds in (e["done"], e["failed"], e["running"], e["pending"]))]
+            for claim, e in table.items()]
+    print(_table(rows, ["claim [scale]", "done", "failed", "running", "pending"]) if rows else f"no units in {out}")
+    return EXIT_OK
+
+
 def cmd_reproduce(args: argparse.Namespace) -> int:
     from etude.claims import reproduce  # noqa: PLC0415
 
+    if args.status:
+        return cmd_status(args.status, args.json)
     check_reproduce_args(args)
     check_selection(args.plugins, args.claim)
+    options = _executor_options(args)
+    if options and args.executor == "local":
+        raise UsageError("--partition, --gpus-per-unit, ... and --executor-config need --executor slurm", "--executor")
+    if args.compare:  # fail now, not after the run, when an earlier run has no results
+        from etude.report.runs import read_results  # noqa: PLC0415
+
+        for earlier in args.compare:
+            read_results(earlier)
     results = reproduce(
         args.plugins or None,
         claims=args.claim or None,
@@ -161,13 +197,20 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
         progress=not args.json and not args.quiet and sys.stderr.isatty(),
         threads=None if args.threads == 0 else args.threads,
         rerun=args.rerun,
+        jobs=args.jobs,
+        executor=args.executor,
+        executor_options=options,
         on_result=None if args.json or args.quiet else _announce,
     )
     code = exit_code(results, args.fail_on)
+    comparison = _compare(args.out, args.compare, quiet=args.json) if args.compare else None
     if args.json:
         _print_json({"claims": [r.as_dict() for r in results], "exit_code": code})
     else:
-        print(f"\n{len(results)} claims; results in {args.out}/results.json, report in {args.out}/report.md")
+        print(f"\n{len(results)} claims; results in {args.out}/results.json, report in {args.out}/report.md "
+              f"and {args.out}/report.html")
+    if code == EXIT_OK and comparison is not None and args.fail_on_regression and comparison.regressions:
+        return EXIT_FAILURE
     return code
 
 
@@ -284,6 +327,37 @@ def _allow_list_hint() -> str:
     ) + f" Installed plugins: {', '.join(installed)}."
 
 
+def _compare(out: str, earlier: Sequence[str], *, quiet: bool = False, path: str | None = None) -> Any:
+    """Rewrite ``out``'s report.html compared with the earlier runs; print what changed."""
+    from etude.report import HTML, compare_runs, comparison_text, load_run, render_html  # noqa: PLC0415
+    from etude.runtime.atomic import atomic_write_text  # noqa: PLC0415
+
+    runs = [load_run(p) for p in [*earlier, out]]
+    comparison = compare_runs(runs)
+    target = path or f"{out}/{HTML}"
+    atomic_write_text(target, render_html(runs[-1], comparison=comparison))
+    if not quiet:
+        print(comparison_text(comparison))
+        print(f"comparison: {target}")
+    return comparison
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from etude.claims.runner import REPORT  # noqa: PLC0415
+    from etude.report import HTML, load_run, render_markdown, write_html_report  # noqa: PLC0415
+    from etude.runtime.atomic import atomic_write_text  # noqa: PLC0415
+
+    *earlier, out = args.runs
+    if earlier:
+        comparison = _compare(out, earlier, path=args.output)
+        return EXIT_FAILURE if args.fail_on_regression and comparison.regressions else EXIT_OK
+    path = write_html_report(out, path=args.output)
+    if args.markdown:
+        atomic_write_text(f"{out}/{REPORT}", render_markdown(load_run(out, rules=False, embed=False)))
+    print(path if args.output else f"{out}/{HTML}")
+    return EXIT_OK
+
+
 def _announce(result: Any) -> None:
     if getattr(result, "reused", False):
         print(f"{'skipped':>22}  {result.id}  (already in the results store: {result.verdict}; --rerun to run it again)",
@@ -325,8 +399,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seeds", type=int, help="number of seeds (default: each claim's own)")
     p.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
     p.add_argument("--out", default="runs/latest", help="output folder (default: runs/latest)")
-    p.add_argument("--threads", type=int, default=1, help="torch CPU threads (0: torch's default; default 1)")
+    p.add_argument("--threads", type=int, default=1,
+                   help="torch CPU threads per process running units (0: torch's default; default 1)")
+    p.add_argument("--jobs", "-j", type=int, default=1,
+                   help="worker processes running units side by side (default 1: in this process)")
     p.add_argument("--rerun", action="store_true", help="rerun claims already completed in --out")
+    p.add_argument("--executor", choices=["local", "slurm", "submitit-local", "submitit-debug"], default="local",
+                   help="where units run: local processes (default), a SLURM job array through submitit, "
+                        "or submitit's local/debug executors (the cluster path on this machine)")
+    p.add_argument("--executor-config", metavar="YAML", help="executor options from a YAML file (see the docs)")
+    p.add_argument("--partition", help="SLURM partition")
+    p.add_argument("--gpus-per-unit", type=int, help="GPUs per unit (array task)")
+    p.add_argument("--cpus-per-unit", type=int, help="CPUs per unit (array task)")
+    p.add_argument("--mem", help="memory per unit, e.g. 16G")
+    p.add_argument("--time", help="time limit per unit: minutes or [D-]HH:MM:SS")
+    p.add_argument("--array-parallelism", type=int, help="units of the array running at once")
+    p.add_argument("--status", metavar="OUT", help="show what is done, failed, running and pending in OUT, and exit")
     p.add_argument("--quiet", action="store_true", help="no progress output")
     p.add_argument(
         "--fail-on",
@@ -336,7 +424,21 @@ def build_parser() -> argparse.ArgumentParser:
         "inconclusive (also exit 4 when a claim is inconclusive)",
     )
     p.add_argument("--json", action="store_true", help="print results as JSON")
+    p.add_argument("--compare", action="append", metavar="OUT",
+                   help="an earlier run folder: report.html shows both verdicts and the metric deltas (repeatable)")
+    p.add_argument("--fail-on-regression", action="store_true",
+                   help="with --compare: exit 1 when a claim that held in the earlier run no longer holds")
     p.set_defaults(func=cmd_reproduce)
+
+    p = sub.add_parser("report", help="report.html of a run folder, or a comparison of several")
+    p.add_argument("runs", nargs="+", metavar="OUT",
+                   help="run folders (with results.json); with several, the last is compared with the earlier ones "
+                        "(the first is the baseline)")
+    p.add_argument("-o", "--output", help="where to write the HTML (default: OUT/report.html of the last folder)")
+    p.add_argument("--markdown", action="store_true", help="also rewrite OUT/report.md (one folder only)")
+    p.add_argument("--fail-on-regression", action="store_true",
+                   help="exit 1 when a claim that held in the baseline no longer holds in the last run")
+    p.set_defaults(func=cmd_report)
     return parser
 
 

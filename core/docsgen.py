@@ -53,8 +53,9 @@ def citation(paper: dict[str, Any] | None) -> str:
     return text + "."
 
 
-def render_plugin_page(record: PluginRecord, registry: Registry, *, include_docstrings: bool = True) -> str:
-    """The MyST page of one plugin."""
+def render_plugin_page(record: PluginRecord, registry: Registry, *, include_docstrings: bool = True,
+                       references: Any = None) -> str:
+    """The MyST page of one plugin; ``references`` (``{title: etude.report.Run}``) adds its claims' latest verdicts."""
     from etude.config import config_fields  # noqa: PLC0415
 
     title = record.paper.get("title") if record.paper else None
@@ -96,11 +97,21 @@ def render_plugin_page(record: PluginRecord, registry: Registry, *, include_docs
         for c in claims:
             lines.append(f"- `{c.id}`: {c.statement}")
         lines.append("")
+    if references:
+        from etude.report.docs import plugin_section  # noqa: PLC0415
+
+        section = plugin_section(references, record.name)
+        if section:
+            lines += [section, ""]
     return "\n".join(lines) + "\n"
 
 
-def write_plugin_pages(directory: Any, registry: Registry | None = None) -> list[str]:
-    """Write ``<directory>/<plugin>.md`` for every loaded plugin and an ``index.md``; returns the names."""
+def write_plugin_pages(directory: Any, registry: Registry | None = None, *, references: Any = None) -> list[str]:
+    """Write ``<directory>/<plugin>.md`` for every loaded plugin and an ``index.md``; returns the names.
+
+    ``references``: ``{title: etude.report.Run}`` of the committed reference
+    results (see :mod:`etude.report.docs`); each page then shows its claims' latest verdicts.
+    """
     import pathlib  # noqa: PLC0415
 
     from etude.registry import get_registry  # noqa: PLC0415
@@ -112,12 +123,18 @@ def write_plugin_pages(directory: Any, registry: Registry | None = None) -> list
     for record in registry.plugins():
         if record.status != "loaded":
             continue
-        (directory / f"{record.name}.md").write_text(render_plugin_page(record, registry))
+        _write_if_changed(directory / f"{record.name}.md", render_plugin_page(record, registry, references=references))
         names.append(record.name)
     index = ["# Plugins", "", "One page per installed plugin, generated from the registry.", "", "```{toctree}", ":maxdepth: 1", ""]
     index += names + ["```", ""]
     failed = [r for r in registry.plugins() if r.status == "failed"]
     if failed:
         index += ["Plugins that failed to load:", ""] + [f"- `{r.name}`: {r.error}" for r in failed] + [""]
-    (directory / "index.md").write_text("\n".join(index))
+    _write_if_changed(directory / "index.md", "\n".join(index))
     return names
+
+
+def _write_if_changed(path: Any, text: str) -> None:
+    """Write ``text`` unless the file already holds it (Sphinx rereads files whose time changed)."""
+    if not path.exists() or path.read_text() != text:
+        path.write_text(text)

@@ -116,6 +116,29 @@ def test_entry_point_modules_are_light(plugin):
     assert check_light(plugin) == []
 
 
+#: calls that load or generate a dataset: only the core's data layer (core/data/) makes them
+DATASET_LOADERS = (
+    "load_digits", "load_breast_cancer", "load_iris", "load_wine", "load_diabetes", "load_linnerud",
+    "fetch_openml", "fetch_20newsgroups", "fetch_california_housing", "fetch_lfw", "fetch_olivetti",
+    "fetch_covtype", "fetch_kddcup99", "fetch_rcv1", "make_dataset", "get_dataset", "import mnist1d", "from mnist1d",
+    "sklearn.datasets", "torchvision", "tensorflow_datasets", "datasets.load_dataset", "load_dataset(",
+    "urlretrieve", "urllib.request",
+)
+
+
+def test_no_plugin_loads_a_dataset_itself():
+    """Issue 12: datasets come from the core's tasks (etude.data); a plugin never loads or downloads one."""
+    offenders = []
+    for path in sorted(ROOT.glob("plugins/*/**/*.py")):
+        if ".egg-info" in str(path) or "/build/" in str(path):
+            continue
+        text = path.read_text()
+        found = [name for name in DATASET_LOADERS if name in text]
+        if found:
+            offenders.append(f"{path.relative_to(ROOT)}: {', '.join(found)}")
+    assert not offenders, "use the core's tasks (etude.data, task/digits, ...) instead of loading data:\n" + "\n".join(offenders)
+
+
 def test_every_hook_is_documented():
     for name in ("plugin_info", "register_components", "register_claims"):
         assert (getattr(hookspecs, name).__doc__ or "").strip(), name

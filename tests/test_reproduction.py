@@ -13,8 +13,10 @@ import pytest
 from etude.claims import reproduce
 
 HOLD_AT_QUICK = {
+    "a3t": ["a3t/improves-robustness", "a3t/compared-with-adversarial-training"],
     "amortized-posterior": ["amortized-posterior/reverse-kl-predictive"],
-    "cka": ["cka/outlier-sensitivity", "cka/rbf-robust-to-outlier", "cka/linear-separability-transform"],
+    "cka": ["cka/outlier-sensitivity", "cka/rbf-robust-to-outlier", "cka/linear-separability-transform",
+            "cka/map-manipulation"],
     "compositional-attention": [
         "compositional-attention/retrieval-mechanism",
         "compositional-attention/parameter-efficiency",
@@ -28,6 +30,7 @@ HOLD_AT_QUICK = {
     ],
     "mine": ["mine/gaussian-mi", "mine/bias-correction", "mine/beats-infonce-at-high-mi"],
     "mixupe": ["mixupe/mixup-beats-erm", "mixupe/directional-derivative-regularisation"],
+    "rtb": ["rtb/posterior-matches-sir", "rtb/rl-without-kl-collapses", "rtb/kl-rl-and-guidance-biased"],
     "scm": [
         "scm/intervention-is-not-conditioning",
         "scm/sparse-mechanism-shift-is-local",

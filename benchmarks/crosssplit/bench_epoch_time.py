@@ -39,7 +39,7 @@ def main() -> None:
     torch.set_num_threads(1)
     import etude  # noqa: PLC0415
 
-    task = etude.create("task", "standardized", base="digits", label_noise=0.4, seed=0)
+    task = etude.create("task", "digits", standardize=True, label_noise=0.4, seed=0)
     task.splits()
     common = {"epochs": args.epochs, "batch_size": 64, "lr": 0.05, "weight_decay": 5e-4, "hidden": (256, 256)}
     rows = {

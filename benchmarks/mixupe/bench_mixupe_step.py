@@ -18,7 +18,7 @@ import torch
 from torch import nn
 
 from etude_mixupe.mixup import Mixup, MixupE
-from etude_mixupe.models import MLP
+from etude.data import MLP
 
 
 def step_fn(kind: str, model: nn.Module, opt: torch.optim.Optimizer, x, y, gen, x_mean):

@@ -18,6 +18,8 @@ class MultiHeadAttentionConfig:
     num_heads: int = field(default=4, validator=positive, doc="number of heads H (must divide embed_dim)")
     dropout: float = field(default=0.0, validator=in_range(0.0, 1.0, high_open=True), doc="attention dropout in training")
     bias: bool = field(default=True, doc="bias in the input and output projections")
+    output_projection: bool = field(default=True, doc="project the concatenated heads (False: return the "
+                                    "concatenated head outputs, so each head's output stays its own)")
 
     def __attrs_post_init__(self) -> None:
         if self.embed_dim % self.num_heads:
@@ -55,7 +57,7 @@ class MultiHeadAttention(AttentionMechanism):
         self.q_proj = nn.Linear(c.embed_dim, c.embed_dim, bias=c.bias)
         self.k_proj = nn.Linear(c.embed_dim, c.embed_dim, bias=c.bias)
         self.v_proj = nn.Linear(c.embed_dim, c.embed_dim, bias=c.bias)
-        self.out_proj = nn.Linear(c.embed_dim, c.embed_dim, bias=c.bias)
+        self.out_proj = nn.Linear(c.embed_dim, c.embed_dim, bias=c.bias) if c.output_projection else nn.Identity()
 
     def _heads(self, x: Tensor) -> Tensor:
         b, t, _ = x.shape

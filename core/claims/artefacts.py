@@ -125,11 +125,15 @@ def artefact(producer: str | Callable[..., Any], /, *, cache_dir: pathlib.Path |
 
     from etude.runtime.atomic import atomic_open  # noqa: PLC0415
 
+    from etude.runtime import distributed  # noqa: PLC0415
+
     function = resolve_reference(producer)
     if cache_dir is None:
         return function(seed=seed, device=device, **config)
     stem, key = artefact_key(producer, seed=seed, device=device, config=config)
     path = pathlib.Path(cache_dir) / f"{stem}.pt"
+    if distributed.is_distributed():
+        return _distributed_artefact(function, path, key, seed=seed, device=device, config=config)
     found, value = _load(path)
     if found:
         return value
@@ -143,11 +147,33 @@ def artefact(producer: str | Callable[..., Any], /, *, cache_dir: pathlib.Path |
                 torch.save({"key": key, "value": value}, handle)
             except Exception as exc:
                 raise TypeError(f"artefact of {producer_name(producer)} cannot be stored with torch.save: {exc}") from exc
-        # what later callers get: the value as loaded back (weights_only), so a value that does not load fails here
-        found, loaded = _load(path)
-        if not found:
+        # every caller gets the value as loaded back (weights_only), so one that does not load fails here, at once
+        try:
+            return torch.load(path, map_location="cpu", weights_only=True)["value"]
+        except Exception as exc:
+            path.unlink(missing_ok=True)
             raise TypeError(
                 f"artefact of {producer_name(producer)} does not load with weights_only=True: return tensors, "
-                "state dicts and dicts/lists/tuples of numbers, strings and tensors"
-            )
-        return loaded
+                f"state dicts and dicts/lists/tuples of numbers, strings and tensors ({type(exc).__name__})"
+            ) from None
+
+
+def _distributed_artefact(function: Callable[..., Any], path: pathlib.Path, key: str, *, seed: int, device: str,
+                          config: dict[str, Any]) -> Any:
+    """Under DDP every rank computes together (collectives), rank 0 decides and stores."""
+    import torch  # noqa: PLC0415
+
+    from etude.runtime import distributed  # noqa: PLC0415
+    from etude.runtime.atomic import atomic_open  # noqa: PLC0415
+
+    found, value = _load(path) if distributed.is_main() else (False, None)
+    if distributed.broadcast_object(found):
+        if not distributed.is_main():
+            value = torch.load(path, map_location="cpu", weights_only=True)["value"]
+        return value
+    value = function(seed=seed, device=device, **config)
+    if distributed.is_main():
+        with file_lock(path.with_name(f".{path.stem}.lock")), atomic_open(path, "wb") as handle:
+            torch.save({"key": key, "value": value}, handle)
+    distributed.barrier()
+    return value

@@ -15,6 +15,7 @@ import pathlib
 import platform
 import socket
 import subprocess
+import tempfile
 import time
 import traceback
 from collections.abc import Callable, Sequence
@@ -30,7 +31,9 @@ from .outcome import ClaimResult, Outcome, jsonable
 from .store import FIGURES, REPORT, RESULTS, ResultsStore, unit_ok
 from .units import Unit, run_unit
 
-__all__ = ["REPORT", "RESULTS", "reproduce", "run_claim", "select_claims"]
+__all__ = ["EXECUTORS", "REPORT", "RESULTS", "reproduce", "run_claim", "select_claims"]
+
+EXECUTORS = ("local", "slurm", "submitit-local", "submitit-debug")
 
 
 def select_claims(plugins: Sequence[str] | None = None, claim_ids: Sequence[str] | None = None) -> list[ClaimSpec]:
@@ -61,6 +64,8 @@ def reproduce(
     threads: int | None = 1,
     rerun: bool = False,
     jobs: int = 1,
+    executor: str = "local",
+    executor_options: dict[str, Any] | None = None,
     on_result: Callable[[ClaimResult], Any] | None = None,
 ) -> list[ClaimResult]:
     """Run the selected claims at ``scale``; write the results store, ``results.json`` and ``report.md`` into ``out``.
@@ -72,13 +77,22 @@ def reproduce(
     comes back with ``reused=True``). ``threads`` sets
     ``torch.set_num_threads`` on CPU in every process that runs units (None
     leaves torch's default). ``jobs`` > 1 runs units in that many worker
-    processes.
+    processes. ``executor="slurm"`` submits them as a SLURM job array through
+    submitit instead (``executor_options``: see :mod:`etude.claims.slurm`);
+    ``"submitit-local"`` and ``"submitit-debug"`` run that path on this machine.
     """
     _check_arguments(scale=scale, device=device, seeds=seeds, jobs=jobs)
+    if executor not in EXECUTORS:
+        raise ValueError(f"executor must be one of {', '.join(EXECUTORS)}, got {executor!r}")
+    if executor != "local":
+        from .slurm import check_options  # noqa: PLC0415
+
+        executor_options = check_options(executor_options or {})
     selected = select_claims(plugins, claims)
     plan = [(c, list(range(seeds if seeds is not None else c.default_seeds(scale)))) for c in selected]
     return _run_plan(plan, scale=scale, device=device, out=pathlib.Path(out), progress=progress, threads=threads,
-                     rerun=rerun, jobs=jobs, on_result=on_result)
+                     rerun=rerun, jobs=jobs, on_result=on_result, executor=executor,
+                     executor_options=executor_options or {})
 
 
 def run_claim(
@@ -137,11 +151,18 @@ def _run_plan(
     rerun: bool,
     jobs: int,
     on_result: Callable[[ClaimResult], Any] | None,
+    executor: str = "local",
+    executor_options: dict[str, Any] | None = None,
 ) -> list[ClaimResult]:
+    from etude.runtime import distributed  # noqa: PLC0415
+
     out.mkdir(parents=True, exist_ok=True)
     _configure_torch(device, threads)
-    store = ResultsStore(out)
-    store.check_views()
+    distributed.init()  # under torchrun / srun: every rank runs the units together, rank 0 records
+    main = distributed.is_main()
+    store = ResultsStore(out, readonly=not main)
+    if main:
+        store.check_views()
     header = run_header([c for c, _ in plan])
     cache_dir = cache_dir_for(out)
     results: dict[str, ClaimResult] = {}
@@ -175,7 +196,7 @@ def _run_plan(
         pending[claim.id] = _Pending(claim, seed_list, records, missing)
         version = _plugin_version(claim.plugin)
         units += [Unit(claim_id=claim.id, run=claim.run, scale=scale, seed=s, device=device,
-                       cache_dir=None if cache_dir is None else str(cache_dir), progress=progress and jobs == 1,
+                       cache_dir=None if cache_dir is None else str(cache_dir), progress=progress and jobs == 1 and executor == "local",
                        threads=threads, plugin_version=version) for s in sorted(missing)]
 
     def unit_done(record: dict[str, Any]) -> None:
@@ -190,7 +211,8 @@ def _run_plan(
 
     from .executors import execute  # noqa: PLC0415
 
-    execute(units, unit_done, jobs=jobs, progress=progress)
+    execute(units, unit_done, jobs=jobs, progress=progress, threads=threads, executor=executor,
+            options=executor_options, out=out)
     store.publish(header)
     return [results[c.id] for c, _ in plan if c.id in results]
 
@@ -244,7 +266,10 @@ def judge_claim(
         result.error = text
         result.notes = f"{len(failed)} of {len(seeds)} seed(s) failed: {result.failed_seeds}; first (seed {first_seed}) shown"
         return result
-    ctx = JudgeContext(claim_id=claim.id, scale=scale, seeds=list(seeds), device=device, out_dir=out / FIGURES,
+    from etude.runtime import distributed  # noqa: PLC0415
+
+    figures = out / FIGURES if distributed.is_main() else pathlib.Path(tempfile.mkdtemp(prefix="etude-rank-figures-"))
+    ctx = JudgeContext(claim_id=claim.id, scale=scale, seeds=list(seeds), device=device, out_dir=figures,
                        progress=progress)
     start = time.perf_counter()
     try:

@@ -89,8 +89,10 @@ def read_json(path: pathlib.Path, *, expect: type = dict) -> Any | None:
 class ResultsStore:
     """Per-unit and per-claim result files under one output folder (safe for concurrent writers)."""
 
-    def __init__(self, out: str | os.PathLike) -> None:
+    def __init__(self, out: str | os.PathLike, *, readonly: bool = False) -> None:
         self.out = pathlib.Path(out)
+        #: a non-zero rank of a distributed run reads but never writes (rank 0 records)
+        self.readonly = readonly
 
     # -- units ----------------------------------------------------------------
     def unit_path(self, claim_id: str, scale: str, seed: int) -> pathlib.Path:
@@ -106,6 +108,8 @@ class ResultsStore:
 
     def write_unit(self, record: Mapping[str, Any]) -> pathlib.Path:
         path = self.unit_path(record["claim"], record["scale"], record["seed"])
+        if self.readonly:
+            return path
         # NaN and inf are kept (Python's JSON extension): the judge sees exactly what the run returned
         atomic_write_text(path, json.dumps(record, indent=1, allow_nan=True) + "\n")
         return path
@@ -119,6 +123,8 @@ class ResultsStore:
         return None if data is None else _claim_from(data, self.claim_path(claim_id, scale))
 
     def write_claim(self, result: ClaimResult) -> None:
+        if self.readonly:
+            return
         atomic_write_text(self.claim_path(result.id, result.scale), json.dumps(result.as_dict(), indent=2) + "\n")
 
     def claims(self) -> list[ClaimResult]:
@@ -138,13 +144,22 @@ class ResultsStore:
 
     def publish(self, header: Mapping[str, Any]) -> list[ClaimResult]:
         """Rewrite ``results.json`` and ``report.md`` from every claim file, under the folder's lock."""
+        if self.readonly:
+            return self.claims()
         with file_lock(self.out / LOCK):
             self.check_views()
             rows = self.claims()
             payload = {**header, "claims": [r.as_dict() for r in rows]}
             atomic_write_text(self.out / RESULTS, json.dumps(payload, indent=2) + "\n")
             atomic_write_text(self.out / REPORT, render_report(rows))
+            _write_html(self.out, rows, header)
         return rows
+
+
+def _write_html(out: pathlib.Path, rows: list[ClaimResult], header: Mapping[str, Any]) -> None:
+    from etude.report import write_html_report  # noqa: PLC0415 - etude.report imports etude.claims
+
+    write_html_report(out, rows, header=header)
 
 
 def _claim_from(data: Mapping[str, Any], path: pathlib.Path) -> ClaimResult | None:

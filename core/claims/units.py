@@ -72,6 +72,9 @@ def run_unit(unit: Unit) -> dict[str, Any]:
                       progress=unit.progress, cache_dir=pathlib.Path(unit.cache_dir) if unit.cache_dir else None)
     start = time.perf_counter()
     try:
+        from etude.runtime import distributed  # noqa: PLC0415
+
+        distributed.init()  # a multi-task SLURM job or torchrun: the unit trains data-parallel
         function = resolve_reference(unit.run)
         seed_everything(unit.seed)
         measured = function(ctx)

@@ -44,8 +44,9 @@ class SupervisedTrainingConfig:
                                            doc="shortcut for model_options['hidden'] (the MLP's widths; None: the model's default)")
     augmenter: str = field(default="none", doc="registered augmenter ('mixup', 'mixupe', ...) or 'none' for ERM")
     augmenter_options: dict = field(factory=dict, converter=_options, doc="config of the augmenter (e.g. {'alpha': 1.0})")
-    loss: str = field(default="cross-entropy", validator=one_of("cross-entropy", "mse"),
-                      doc="'cross-entropy' (classification) or 'mse' (regression; one-hot targets for classes)")
+    loss: str = field(default="cross-entropy", validator=one_of("cross-entropy", "mse", "l1"),
+                      doc="'cross-entropy' (classification), 'mse' (regression; one-hot targets for classes) "
+                          "or 'l1' (mean absolute error, regression)")
     optimizer: str = field(default="sgd", validator=one_of("sgd", "adam"), doc="'sgd' or 'adam'")
     lr: float = field(default=0.05, validator=positive, doc="learning rate")
     momentum: float = field(default=0.9, validator=non_negative, doc="SGD momentum")
@@ -78,7 +79,8 @@ class SupervisedTraining(Procedure):
     ERM (``augmenter="none"``) minimises the mean per-example loss
     (cross-entropy, or squared error averaged over output dimensions);
     otherwise the loss is ``augmenter.loss(model, x, y, num_classes=C,
-    generator=g, x_mean=...)`` (mixup, MixupE, adversarial training, ...),
+    generator=g, x_mean=..., progress=...)`` (mixup, MixupE, adversarial
+    training, ...; ``progress`` is the fraction of training steps done),
     and everything else (model, initialisation, batch order, optimiser,
     schedule) is identical, so methods are compared all else equal under
     paired seeds. Minibatches are drawn by index from the in-memory train
@@ -195,7 +197,7 @@ class SupervisedTraining(Procedure):
         classification = isinstance(getattr(task, "num_classes", None), int)
         if c.loss == "cross-entropy" and not classification:
             raise ValueError(f"loss='cross-entropy' needs a classification task (num_classes set); "
-                             f"{type(task).__name__} has none: use loss='mse'")
+                             f"{type(task).__name__} has none: use loss='mse' or 'l1'")
         num_classes = int(task.num_classes) if classification else None
         dev = resolve_device("cpu" if device is None else device)
         splits = task.splits()
@@ -256,7 +258,8 @@ class SupervisedTraining(Procedure):
                     loss = parts["loss"]
                     reg_sum += float(parts["regulariser"].detach())
                 else:
-                    loss = augmenter.loss(net, xb, yb, num_classes=num_classes, generator=aug_gen, **extra)
+                    loss = augmenter.loss(net, xb, yb, num_classes=num_classes, generator=aug_gen,
+                                          progress=state.step / total_steps, **extra)
                 loss_sum += check_finite(loss, step=state.step)
                 optimiser.zero_grad(set_to_none=True)
                 loss.backward()
@@ -384,7 +387,7 @@ def _scheduler(c: SupervisedTrainingConfig, optimiser, total_steps: int, steps_p
 
 
 def _per_example_loss(loss: str, outputs: Tensor, targets: Tensor, num_classes: int | None) -> Tensor:
-    """Loss per example (B,): cross-entropy, or squared error averaged over every non-batch dimension."""
+    """Loss per example (B,): cross-entropy, or squared (``mse``) / absolute (``l1``) error averaged over every non-batch dimension."""
     batch = outputs.shape[0]
     if loss == "cross-entropy":
         if outputs.dim() > 2:  # per-position classes (B, T, C) against (B, T)
@@ -395,7 +398,8 @@ def _per_example_loss(loss: str, outputs: Tensor, targets: Tensor, num_classes: 
     if num_classes is not None and not targets.is_floating_point():
         targets = nn.functional.one_hot(targets, num_classes).to(outputs.dtype)
     targets = targets.to(outputs.dtype).reshape(outputs.shape)
-    return (outputs - targets).square().reshape(batch, -1).mean(1)
+    error = outputs - targets
+    return (error.abs() if loss == "l1" else error.square()).reshape(batch, -1).mean(1)
 
 
 @torch.no_grad()

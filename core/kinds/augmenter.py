@@ -36,20 +36,38 @@ class Augmenter(Component, abc.ABC):
           augmenter that adds a regulariser (e.g. MixupE) overrides it; training
           procedures may pass extra keyword ``context`` (e.g. ``x_mean``).
         - Stateless: no parameters, nothing kept between calls.
+        - Model-aware augmenters (adversarial attacks) set the class flag
+          ``needs_model = True`` and receive the model being trained as
+          ``model=``; calling one without a model is an error naming the fix.
+          Model-free augmenters ignore ``model`` (it is not passed to their
+          :meth:`augment`). The supervised loop also passes ``progress`` (the
+          fraction of training done, in [0, 1]) in :meth:`loss`'s context.
     """
+
+    needs_model: bool = False
 
     def __init__(self, config: Any = None, **overrides: Any) -> None:
         self._init_config(config, overrides)
 
     @abc.abstractmethod
     def augment(
-        self, inputs: Tensor, targets: Tensor, *, num_classes: int, generator: torch.Generator | None = None
+        self, inputs: Tensor, targets: Tensor, *, num_classes: int, generator: torch.Generator | None = None,
+        model: torch.nn.Module | None = None,
     ) -> AugmentedBatch:
-        """The augmented batch."""
+        """The augmented batch (``model`` is given only to augmenters with ``needs_model``)."""
 
-    def __call__(self, inputs: Tensor, targets: Tensor, *, num_classes: int, generator=None) -> AugmentedBatch:
-        check_batch(inputs, targets, num_classes, type(self).__name__)
-        return self.augment(inputs, targets, num_classes=num_classes, generator=generator)
+    def __call__(self, inputs: Tensor, targets: Tensor, *, num_classes: int, generator=None,
+                 model: torch.nn.Module | None = None) -> AugmentedBatch:
+        name = type(self).__name__
+        check_batch(inputs, targets, num_classes, name)
+        if not self.needs_model:
+            return self.augment(inputs, targets, num_classes=num_classes, generator=generator)
+        if model is None:
+            raise TypeError(f"{name} needs the model being trained (it attacks it): call it with model=<nn.Module>, "
+                            f"or use its loss(model, inputs, targets, ...)")
+        if not isinstance(model, torch.nn.Module):
+            raise TypeError(f"{name}: model must be a torch.nn.Module, got {type(model).__name__}")
+        return self.augment(inputs, targets, num_classes=num_classes, generator=generator, model=model)
 
     def loss(
         self,
@@ -64,9 +82,11 @@ class Augmenter(Component, abc.ABC):
         """Scalar training loss of ``model`` on the augmented batch.
 
         ``context`` carries optional training-time information an augmenter may
-        use (e.g. ``x_mean``, the training inputs' mean); the default ignores it.
+        use (e.g. ``x_mean``, the training inputs' mean, or ``progress``, the
+        fraction of training done); the default ignores it.
         """
-        batch = self(inputs, targets, num_classes=num_classes, generator=generator)
+        batch = self(inputs, targets, num_classes=num_classes, generator=generator,
+                     model=model if self.needs_model else None)
         return soft_cross_entropy(model(batch.inputs), batch.targets)
 
 

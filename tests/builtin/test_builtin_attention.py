@@ -109,3 +109,18 @@ def test_builtin_neurons_run_in_half_precision_and_on_meta(name, dtype):
     assert y.dtype == dtype
     y, _ = neuron(torch.randn(4, 5, device="meta"))
     assert y.device.type == "meta"
+
+
+def test_multihead_without_output_projection_concatenates_per_head_sdpa():
+    torch.manual_seed(0)
+    attn = MultiHeadAttention(embed_dim=12, num_heads=3, output_projection=False).double()
+    assert isinstance(attn.out_proj, torch.nn.Identity)
+    x = torch.randn(2, 5, 12, dtype=torch.float64)
+    out, _ = attn(x)
+    heads = []
+    for h in range(3):
+        cols = slice(4 * h, 4 * (h + 1))
+        q, k, v = (torch.nn.functional.linear(x, p.weight[cols], p.bias[cols])
+                   for p in (attn.q_proj, attn.k_proj, attn.v_proj))
+        heads.append(torch.softmax(q @ k.transpose(-1, -2) / 2.0, dim=-1) @ v)
+    torch.testing.assert_close(out, torch.cat(heads, dim=-1), atol=1e-12, rtol=0)

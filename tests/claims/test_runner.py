@@ -125,8 +125,10 @@ def test_results_json_matches_schema_and_report(demo, tmp_path):
     assert data["torch"] and data["python"] and data["date"].endswith("Z")
     report = (tmp_path / "report.md").read_text()
     assert "## demo" in report
-    assert "| `demo/b-good` | smoke | value = 0.5 | value = 0.5; n_seeds = 2; zero = 0 | **holds**" in report  # not -0
-    assert "**error**" in report and "**not run at this scale**" in report
+    assert "- ✓ **holds** `demo/b-good` [smoke]: value: paper 0.5, ours 0.5" in report
+    assert "**error**" in report and "**not run**" in report
+    page = (tmp_path / "report.html").read_text()
+    assert 'data-verdict="holds"' in page and (data["git_commit"] or "") in page
 
 
 def test_resume_runs_only_missing_or_failed_seeds(demo, tmp_path):

@@ -5,14 +5,17 @@ from __future__ import annotations
 import types
 
 import etude
-from etude.claims import ClaimContext, Outcome
-from etude.claims.runner import reproduce
+from etude.claims import JudgeContext, Outcome, SeedContext, reproduce
 
 
-def needs_mnist(ctx: ClaimContext) -> Outcome:
+def needs_mnist_run(ctx: SeedContext) -> dict:
     from etude.data import MNIST  # noqa: PLC0415
 
-    MNIST(root=str(ctx.out_dir / "no-data")).split("train")
+    MNIST(root="/nonexistent-etude-data").split("train")
+    return {"seed": ctx.seed}
+
+
+def needs_mnist_judge(ctx: JudgeContext, runs: list[dict]) -> Outcome:
     return Outcome(holds=True)
 
 
@@ -21,15 +24,17 @@ def _plugin():
 
     @etude.hookimpl
     def register_claims(registry):
-        registry.add_claim("needs-data/mnist", needs_mnist, statement="needs MNIST", source="Table 1")
+        registry.add_claim("needs-data/mnist", run=needs_mnist_run, judge=needs_mnist_judge,
+                           statement="needs MNIST", source="Table 1")
 
     module.register_claims = register_claims
     return module
 
 
 def test_missing_data_is_not_run_with_the_hint(etude_registry, tmp_path):
-    etude_registry.add_plugin(_plugin(), "needs-data")
+    record = etude_registry.add_plugin(_plugin(), "needs-data")
+    assert record.status == "loaded", record.error
     (result,) = [r for r in reproduce(scale="smoke", out=tmp_path, progress=False) if r.id == "needs-data/mnist"]
     assert result.status == "not-run" and result.holds is None and not result.error
     assert result.notes.startswith("not run: data not found") and "train-images-idx3-ubyte" in result.notes
-    assert "ETUDE_DATA" in result.notes
+    assert "/nonexistent-etude-data/mnist" in result.notes and "ETUDE_DATA" in result.notes

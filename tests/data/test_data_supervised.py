@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 import torch
 from torch import nn
@@ -113,6 +115,22 @@ def test_per_example_loss_tracker_and_mse_losses():
 
     result = SupervisedTraining(loss="mse", epochs=1, hidden=(8,), batch_size=8).run(task, callbacks=[MSE()])
     assert set(result.metrics) == {"test_loss", "final_loss", "train_eval_loss"}
+
+
+def test_l1_loss_is_the_mean_absolute_error():
+    task = SineRegression(num_train=32, num_test=8)
+
+    class L1(Callback):
+        def on_batch_start(self, state, indices):
+            with torch.no_grad():
+                split = task.split("train")
+                self.expected = (state.model(split.inputs[indices]) - split.targets[indices]).abs().mean(-1)
+
+        def on_batch_end(self, state, indices, losses):
+            torch.testing.assert_close(losses, self.expected)
+
+    result = SupervisedTraining(loss="l1", epochs=1, hidden=(8,), batch_size=8).run(task, callbacks=[L1()])
+    assert math.isfinite(result.metrics["test_loss"])
 
 
 def test_early_stop_from_a_callback():

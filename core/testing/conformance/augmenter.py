@@ -11,7 +11,11 @@ from ._base import ConformanceSuite, assert_finite
 
 
 class AugmenterConformance(ConformanceSuite):
-    """Define ``make_augmenter()``; ``input_shape`` and ``num_classes`` set the test batch."""
+    """Define ``make_augmenter()``; ``input_shape`` and ``num_classes`` set the test batch.
+
+    Augmenters with ``needs_model`` are called with ``make_model(input_shape)``
+    (a small linear classifier; override for another).
+    """
 
     batch = 8
     input_shape: tuple[int, ...] = (5,)
@@ -19,6 +23,18 @@ class AugmenterConformance(ConformanceSuite):
 
     def make_augmenter(self) -> Augmenter:
         return self.create()
+
+    def make_model(self, input_shape: tuple[int, ...]) -> torch.nn.Module:
+        torch.manual_seed(0)
+        numel = 1
+        for d in input_shape:
+            numel *= d
+        return torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(numel, self.num_classes))
+
+    def _call(self, aug: Augmenter, x, y, **kwargs):
+        if aug.needs_model:
+            kwargs.setdefault("model", self.make_model(tuple(x.shape[1:])))
+        return aug(x, y, num_classes=self.num_classes, **kwargs)
 
     def _batch(self):
         g = torch.Generator().manual_seed(0)
@@ -34,7 +50,7 @@ class AugmenterConformance(ConformanceSuite):
         self_shape, self.input_shape = self.input_shape, shape
         try:
             x, y = self._batch()
-            out = self.make_augmenter()(x, y, num_classes=self.num_classes, generator=torch.Generator().manual_seed(1))
+            out = self._call(self.make_augmenter(), x, y, generator=torch.Generator().manual_seed(1))
         finally:
             self.input_shape = self_shape
         assert out.inputs.shape == x.shape
@@ -45,14 +61,14 @@ class AugmenterConformance(ConformanceSuite):
     def test_deterministic_under_generator(self):
         x, y = self._batch()
         aug = self.make_augmenter()
-        a = aug(x, y, num_classes=self.num_classes, generator=torch.Generator().manual_seed(3))
-        b = aug(x, y, num_classes=self.num_classes, generator=torch.Generator().manual_seed(3))
+        a = self._call(aug, x, y, generator=torch.Generator().manual_seed(3))
+        b = self._call(aug, x, y, generator=torch.Generator().manual_seed(3))
         torch.testing.assert_close(a.inputs, b.inputs)
         torch.testing.assert_close(a.targets, b.targets)
 
     def test_loss_gradient_flows(self):
         x, y = self._batch()
-        model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(x[0].numel(), self.num_classes))
+        model = self.make_model(tuple(x.shape[1:]))
         loss = self.make_augmenter().loss(model, x, y, num_classes=self.num_classes,
                                           generator=torch.Generator().manual_seed(0))
         loss.backward()
@@ -61,4 +77,16 @@ class AugmenterConformance(ConformanceSuite):
     def test_bad_input_errors(self):
         x, y = self._batch()
         with pytest.raises(ValueError, match="batch"):
-            self.make_augmenter()(x, y[:-1], num_classes=self.num_classes)
+            self._call(self.make_augmenter(), x, y[:-1])
+
+    def test_model_requirement(self):
+        x, y = self._batch()
+        aug = self.make_augmenter()
+        if aug.needs_model:
+            with pytest.raises(TypeError, match="model="):
+                aug(x, y, num_classes=self.num_classes)
+        else:  # a model-free augmenter ignores the model
+            a = aug(x, y, num_classes=self.num_classes, generator=torch.Generator().manual_seed(5))
+            b = aug(x, y, num_classes=self.num_classes, generator=torch.Generator().manual_seed(5),
+                    model=self.make_model(tuple(x.shape[1:])))
+            torch.testing.assert_close(a.inputs, b.inputs)

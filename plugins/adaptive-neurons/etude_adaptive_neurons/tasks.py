@@ -34,11 +34,12 @@ class SequentialDigits(Task):
     """scikit-learn's 8x8 digits read one pixel per step: (N, 64, 1) sequences in [0, 1], 10 classes.
 
     The CPU-scale stand-in for the paper's (permuted) sequential MNIST
-    (784 steps): each image is flattened row by row, optionally reordered by
-    one fixed random permutation drawn from ``seed``, scaled to [0, 1]
-    (background pixels are exactly 0, so the paper's gain perturbation acts on
-    the nonzero pixels only), and split into train/test by a seeded shuffle.
-    The data ship with scikit-learn: nothing is downloaded.
+    (784 steps): the core's ``task/digits`` (pixels / 16 in [0, 1]; a
+    stratified, seeded train / test split, ``ceil(test_fraction * 1797)``
+    test images) read row by row, optionally reordered by one fixed random
+    pixel permutation drawn from ``seed`` (background pixels are exactly 0,
+    so the paper's gain perturbation acts on the nonzero pixels only). The
+    data ship with scikit-learn: nothing is downloaded.
 
     References:
         V. Geadah, S. Horoi, G. Kerg, G. Wolf, G. Lajoie, PLOS Computational
@@ -58,28 +59,20 @@ class SequentialDigits(Task):
     input_shape = (64, 1)
 
     def make_splits(self) -> dict[str, Split]:
-        from sklearn.datasets import load_digits  # noqa: PLC0415
+        from etude.data import Digits  # noqa: PLC0415
 
         c = self.config
-        digits = load_digits()
-        images = digits.data.astype(np.float32) / 16.0  # (1797, 64) in [0, 1]
-        labels = digits.target.astype(np.int64)
-        # independent streams: the split does not depend on whether pixels are permuted
+        digits = Digits(seed=c.seed, test_fraction=c.test_fraction).splits()
+        # the permutation has its own stream: the split does not depend on whether pixels are permuted
         order = np.random.default_rng([c.seed, 1]).permutation(64) if c.permute else np.arange(64)
-        shuffle = np.random.default_rng([c.seed, 0]).permutation(len(labels))
-        n_test = int(round(c.test_fraction * len(labels)))
-        test_idx, train_idx = shuffle[:n_test], shuffle[n_test:]
-        if c.max_train is not None:
-            train_idx = train_idx[: c.max_train]
-        if c.max_test is not None:
-            test_idx = test_idx[: c.max_test]
-        seq = images[:, order]
+        order_t = torch.from_numpy(order.copy())
+        limits = {"train": c.max_train, "test": c.max_test}
 
-        def split(idx: np.ndarray) -> Split:
-            return Split(
-                torch.from_numpy(seq[idx].copy()).unsqueeze(-1),
-                torch.from_numpy(labels[idx].copy()),
-                {"permutation": torch.from_numpy(order.copy())},
-            )
+        def split(name: str) -> Split:
+            part = digits[name]
+            keep = slice(None) if limits[name] is None else slice(0, limits[name])
+            labels = part.info.get("clean_targets", part.targets)[keep].clone()
+            return Split(part.inputs[keep][:, order_t].unsqueeze(-1).contiguous(), labels,
+                         {"permutation": order_t.clone(), "index": part.info["index"][keep].clone()})
 
-        return {"train": split(train_idx), "test": split(test_idx)}
+        return {"train": split("train"), "test": split("test")}

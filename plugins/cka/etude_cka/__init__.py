@@ -37,8 +37,6 @@ _EXPORTS = {
     "MinibatchCKA": "minibatch",
     "RBFCKA": "rbf",
     "RBFCKAConfig": "rbf",
-    "Digits": "tasks",
-    "DigitsConfig": "tasks",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -272,14 +272,16 @@ def map_manipulation_run(ctx: SeedContext) -> dict:
     training is < 0.3 (from >= 0.8 before) and the test accuracy changed by
     at most 1 point. Undecided at smoke scale (a few epochs on a tiny MLP).
     """
-    from etude_cka import CKAMapTraining, Digits, plot_cka_map
+    from etude.data import Digits
+    from etude_cka import CKAMapTraining, plot_cka_map
 
     cfg = ctx.pick(
         smoke={"hidden_sizes": (16, 16, 16), "pretrain_epochs": 2, "map_epochs": 1},
         quick={"pretrain_epochs": 40, "map_epochs": 40},
         full={"pretrain_epochs": 40, "map_epochs": 40},
     )
-    result = CKAMapTraining(**cfg).run(Digits(seed=ctx.seed), seed=ctx.seed, device=ctx.device)
+    result = CKAMapTraining(**cfg).run(Digits(seed=ctx.seed, val_fraction=0.15, standardize=True), seed=ctx.seed,
+                                          device=ctx.device)
     info = result.info
     return {"metrics": dict(result.metrics), "layers": len(info["layers"]),
             "map_before": info["map_before"], "target": info["target"], "map_after": info["map_after"]}

@@ -184,9 +184,9 @@ class CKAMapTraining(Procedure):
         ICLR 2023, arXiv:2210.16156.
 
     Examples:
-        >>> from etude_cka.tasks import Digits
+        >>> from etude.data import Digits
         >>> proc = CKAMapTraining(hidden_sizes=(16, 16), pretrain_epochs=1, map_epochs=1)
-        >>> result = proc.run(Digits(seed=0), seed=0)
+        >>> result = proc.run(Digits(seed=0, val_fraction=0.15, standardize=True), seed=0)
         >>> sorted(result.metrics)[:2]
         ['accuracy_after', 'accuracy_before']
     """

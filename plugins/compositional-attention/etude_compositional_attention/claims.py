@@ -24,6 +24,7 @@ __all__ = [
     "parameter_efficiency_run",
     "retrieval_mechanism_judge",
     "retrieval_mechanism_run",
+    "retrieval_run",
 ]
 
 # margins stated before measuring (see the claims' notes)
@@ -40,12 +41,23 @@ def _settings(ctx: SeedContext | JudgeContext) -> dict[str, Any]:
     )
 
 
+def retrieval_run(*, seed: int, device: str, **config: Any) -> dict[str, Any]:
+    """Artefact producer: :func:`train_on_task` without the trained model (numbers only)."""
+    if "eval_splits" in config:
+        config["eval_splits"] = tuple(config["eval_splits"])
+    result = train_on_task(seed=seed, device=device, **config)
+    return {k: v for k, v in result.items() if k != "model"}
+
+
 def _run(ctx: SeedContext, settings: dict[str, Any], attention: str, options: dict[str, Any], seed: int, **extra: Any) -> dict[str, Any]:
+    """One training run, shared by every claim (and worker) asking for the same configuration."""
     model = {"width": settings["width"], "attention": attention, "attention_options": options,
              "readout": extra.pop("readout", "linear"), **extra.pop("model", {})}
-    return train_on_task(
-        task=extra.pop("task", {"searches": 2, "retrievals": 2}), model=model, seed=seed, steps=settings["steps"],
-        batch=settings["batch"], lr=settings["lr"], eval_size=settings["eval_size"], device=ctx.device, **extra,
+    if "eval_splits" in extra:
+        extra["eval_splits"] = list(extra["eval_splits"])
+    return ctx.artefact(
+        retrieval_run, task=extra.pop("task", {"searches": 2, "retrievals": 2}), model=model, steps=settings["steps"],
+        batch=settings["batch"], lr=settings["lr"], eval_size=settings["eval_size"], **extra,
     )
 
 

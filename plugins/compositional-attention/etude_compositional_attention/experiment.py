@@ -10,22 +10,13 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from etude.runtime import train
+from etude.runtime import distributed, train
 from etude.runtime.seeding import make_generator
 
 from .models import RetrievalTransformer
 from .tasks import ContextualRetrieval
 
 __all__ = ["evaluate", "retrieval_agreement", "train_on_task"]
-
-_CACHE: dict[tuple, dict[str, Any]] = {}
-
-
-def _freeze(value: Any) -> Any:
-    if isinstance(value, Mapping):
-        return tuple(sorted((k, _freeze(v)) for k, v in value.items()))
-    return value
-
 
 @torch.no_grad()
 def evaluate(model: RetrievalTransformer, task: ContextualRetrieval, split: str, n: int, seed: int, device: str = "cpu") -> dict[str, Any]:
@@ -74,31 +65,32 @@ def train_on_task(
     eval_splits: tuple[str, ...] = ("any",),
     eval_size: int = 5000,
     device: str = "cpu",
-    cache: bool = True,
 ) -> dict[str, Any]:
     """Train a :class:`RetrievalTransformer` on fresh task samples with Adam and an L1 loss.
 
-    Model init uses ``seed``; the training data stream its own generator
+    Data-parallel when run under torchrun or as a multi-GPU SLURM unit
+    (:mod:`etude.runtime.distributed`): ``batch`` is the global batch. Model
+    init uses ``seed``; the training data stream its own generator
     (``seed``); evaluation a separate one (``10_000 + seed``). Returns the L1
     error per evaluation split, parameter counts, the retrieval agreement of
-    compositional attention (on the first evaluation split) and seconds.
-    Results are cached in-process by their arguments, so claims that share a
-    baseline train it once per ``etude reproduce`` run.
+    compositional attention (on the first evaluation split), seconds and the
+    trained ``model``. (The claims share runs through the runner's artefact
+    cache, :func:`etude_compositional_attention.claims.retrieval_run`.)
     """
-    key = (_freeze(task), _freeze(model), seed, steps, batch, lr, train_split, eval_splits, eval_size, device)
-    if cache and key in _CACHE:
-        return _CACHE[key]
     start = time.perf_counter()
     data_task = ContextualRetrieval(**{**task, "seed": seed})
     torch.manual_seed(seed)
     net = RetrievalTransformer(**{"in_dim": data_task.input_dim, **model}).to(device)
     opt = torch.optim.Adam(net.parameters(), lr=lr)
     gen = make_generator(seed)
+    # under torchrun / a multi-GPU SLURM unit: DDP, every rank on its share of the same global batch
+    # (the same updates as one process on the whole batch); in one process both calls are the identity
+    trained = distributed.wrap(net, device)
 
     def step(_: int) -> Tensor:
         d = data_task.sample(batch, gen, split=train_split)
-        pred = net(d["inputs"].to(device)).squeeze(-1)
-        loss = (pred - d["targets"].to(device)).abs().mean()
+        pred = trained(distributed.shard(d["inputs"]).to(device)).squeeze(-1)
+        loss = (pred - distributed.shard(d["targets"]).to(device)).abs().mean()
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
@@ -119,6 +111,4 @@ def train_on_task(
                 result["agreement"] = retrieval_agreement(w["retrieval"], ev["data"]["contexts"])
     result["seconds"] = time.perf_counter() - start
     result["model"] = net
-    if cache:
-        _CACHE[key] = result
     return result

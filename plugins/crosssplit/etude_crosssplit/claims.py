@@ -1,7 +1,8 @@
 """The paper's claims as per-seed runs and judges on shipped data (standardised scikit-learn digits; MNIST-1D at full scale).
 
-Runs are memoised within the process: the memorisation claim reuses the
-40%-noise runs of the robustness claim (same seeds, same configurations).
+Training runs are artefacts (``ctx.artefact(train_method, ...)``): the
+memorisation claim reuses the 40%-noise runs of the robustness claim (same
+seeds, same configurations) through the runner's cache, in any worker.
 """
 
 from __future__ import annotations
@@ -10,9 +11,6 @@ import math
 from typing import Any
 
 from etude.claims import JudgeContext, Outcome, SeedContext, paired_comparison
-
-_RUNS: dict[tuple, Any] = {}
-
 
 # -- settings per scale ---------------------------------------------------------------
 def _setting(ctx: SeedContext | JudgeContext) -> dict[str, Any]:
@@ -29,10 +27,13 @@ def _common(s: dict[str, Any]) -> dict[str, Any]:
     return {"epochs": s["epochs"], "batch_size": 64, "lr": 0.05, "weight_decay": 5e-4, "hidden": tuple(s["hidden"])}
 
 
-def _run(method: str, s: dict[str, Any], noise: float, noise_type: str, seed: int, device: str) -> dict[str, Any]:
-    """Train ``method`` on the task with this noise and seed; returns metrics and history (memoised)."""
+def train_method(*, seed: int, device: str, method: str, setting: dict[str, Any], noise: float,
+                 noise_type: str) -> dict[str, Any]:
+    """Artefact producer: train ``method`` on the task with this noise and seed; metrics and history."""
     import etude  # noqa: PLC0415
+    from etude.claims.store import plain  # noqa: PLC0415
 
+    s = setting
     cfg = _common(s)
     if method == "plain":
         cfg.update(augmenter="none", momentum=0.9, nesterov=False)
@@ -44,13 +45,14 @@ def _run(method: str, s: dict[str, Any], noise: float, noise_type: str, seed: in
         kind_name = ("procedure", "crosssplit")
     else:  # pragma: no cover - internal
         raise ValueError(method)
-    key = (method, s["task"], repr(sorted(s["task_options"].items())), noise, noise_type, seed, device,
-           tuple(sorted(cfg.items())))
-    if key not in _RUNS:
-        task = etude.create("task", s["task"], seed=seed, label_noise=noise, noise_type=noise_type, **s["task_options"])
-        result = etude.create(*kind_name, **cfg).run(task, seed=seed, device=device)
-        _RUNS[key] = {"metrics": dict(result.metrics), "history": {k: list(v) for k, v in result.history.items()}}
-    return _RUNS[key]
+    task = etude.create("task", s["task"], seed=seed, label_noise=noise, noise_type=noise_type, **s["task_options"])
+    result = etude.create(*kind_name, **cfg).run(task, seed=seed, device=device)
+    return plain({"metrics": dict(result.metrics), "history": {k: list(v) for k, v in result.history.items()}})
+
+
+def _run(ctx: SeedContext, method: str, s: dict[str, Any], noise: float, noise_type: str) -> dict[str, Any]:
+    """The run of ``method`` on the unit's seed (shared by the claims through the artefact cache)."""
+    return ctx.artefact(train_method, method=method, setting=s, noise=noise, noise_type=noise_type)
 
 
 def _mean(values: list[float]) -> float:
@@ -70,7 +72,7 @@ def label_noise_robustness_run(ctx: SeedContext) -> dict[str, Any]:
     examples whose corrected target is the clean class).
     """
     s = _setting(ctx)
-    return {method: _run(method, s, 0.4, "symmetric", ctx.seed, ctx.device) for method in ("plain", "split", "crosssplit")}
+    return {method: _run(ctx, method, s, 0.4, "symmetric") for method in ("plain", "split", "crosssplit")}
 
 
 def label_noise_robustness_judge(ctx: JudgeContext, per_seed: list[dict[str, Any]]) -> Outcome:
@@ -139,7 +141,7 @@ def memorization_run(ctx: SeedContext) -> dict[str, Any]:
     CrossSplit's final target-memorised fraction is at most half of plain's.
     """
     s = _setting(ctx)
-    return {method: _run(method, s, 0.4, "symmetric", ctx.seed, ctx.device) for method in ("plain", "crosssplit")}
+    return {method: _run(ctx, method, s, 0.4, "symmetric") for method in ("plain", "crosssplit")}
 
 
 def memorization_judge(ctx: JudgeContext, per_seed: list[dict[str, Any]]) -> Outcome:
@@ -203,7 +205,7 @@ def noise_ratios_run(ctx: SeedContext) -> dict[str, Any]:
     out = {}
     for noise_type, rate in ctx.track(_SETTINGS, desc="noise settings"):
         out[_tag(noise_type, rate)] = {
-            method: _run(method, s, rate, noise_type, ctx.seed, ctx.device)["metrics"]["test_accuracy"]
+            method: _run(ctx, method, s, rate, noise_type)["metrics"]["test_accuracy"]
             for method in ("plain", "crosssplit")
         }
     return out

@@ -9,7 +9,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from etude.config import FieldValueError, configclass, field, in_range, non_negative, one_of, positive
-from etude.kinds import Procedure, ProcedureResult, Split, Task
+from etude.kinds import Procedure, ProcedureResult, Task
 
 from .bounds import dv_corrected
 from .critics import mlp
@@ -22,48 +22,6 @@ def _int_at_least(low: int):
             raise FieldValueError(attribute.name, value, f"an integer >= {low}")
 
     return check
-
-
-@configclass
-class DigitsConfig:
-    test_size: int = field(default=500, validator=_int_at_least(10), doc="held-out images (of 1797)")
-    seed: int = field(default=0, doc="seed of the train/test split")
-
-
-class Digits(Task):
-    """scikit-learn's bundled 8x8 handwritten digits as a classification task (no download).
-
-    1797 images flattened to 64 features, standardised with the training
-    split's mean and standard deviation; the split is a seeded permutation.
-
-    References:
-        E. Alpaydin, C. Kaynak, "Optical Recognition of Handwritten Digits", UCI 1998
-        (``sklearn.datasets.load_digits``).
-
-    Examples:
-        >>> task = Digits(test_size=500)
-        >>> tuple(task.split("train").inputs.shape), task.num_classes
-        ((1297, 64), 10)
-    """
-
-    Config = DigitsConfig
-    num_classes = 10
-    input_shape = (64,)
-
-    def make_splits(self) -> dict[str, Split]:
-        from sklearn.datasets import load_digits  # noqa: PLC0415
-
-        data = load_digits()
-        x = torch.as_tensor(data.data, dtype=torch.float32)
-        y = torch.as_tensor(data.target, dtype=torch.int64)
-        if self.config.test_size >= len(x) - 10:
-            raise ValueError(f"Digits: test_size must leave training images, got {self.config.test_size} of {len(x)}")
-        perm = torch.randperm(len(x), generator=torch.Generator().manual_seed(self.config.seed))
-        test, train = perm[: self.config.test_size], perm[self.config.test_size :]
-        mean, std = x[train].mean(0), x[train].std(0).clamp_min(1e-3)
-        scale = lambda t: (t - mean) / std  # noqa: E731
-        return {"train": Split(inputs=scale(x[train]), targets=y[train]),
-                "test": Split(inputs=scale(x[test]), targets=y[test])}
 
 
 @configclass
@@ -102,7 +60,8 @@ class MINEInformationBottleneck(Procedure):
 
     Examples:
         >>> proc = MINEInformationBottleneck(epochs=1, hidden=16, z_dim=4, critic_hidden=8)
-        >>> result = proc.run(Digits(test_size=500), seed=0)
+        >>> from etude.data import Digits
+        >>> result = proc.run(Digits(test_fraction=500 / 1797, standardize=True), seed=0)
         >>> 0 <= result.metrics["test_error_pct"] <= 100
         True
     """
@@ -196,4 +155,19 @@ class MINEInformationBottleneck(Procedure):
         return 100.0 * float((pred != y).float().mean())
 
 
-__all__ = ["Digits", "MINEInformationBottleneck"]
+__all__ = ["MINEInformationBottleneck", "digits_task"]
+
+
+def digits_task(seed: int = 0, test_size: int = 500) -> Task:
+    """The bottleneck experiment's data: the core's ``task/digits``, standardised, ``test_size`` images held out.
+
+    Stratified, seeded split of scikit-learn's 1797 digits (``etude.data.Digits``
+    with ``standardize=True``: per-pixel train mean and std).
+
+    Examples:
+        >>> tuple(digits_task(seed=0).split("train").inputs.shape)
+        (1297, 64)
+    """
+    from etude.data import Digits  # noqa: PLC0415
+
+    return Digits(seed=seed, test_fraction=test_size / 1797, standardize=True)

@@ -353,10 +353,10 @@ def information_bottleneck_run(ctx: SeedContext) -> dict:
     numbers are not comparable in absolute terms (different data set and
     network size).
     """
-    from etude_mine.bottleneck import Digits, MINEInformationBottleneck  # noqa: PLC0415
+    from etude_mine.bottleneck import MINEInformationBottleneck, digits_task  # noqa: PLC0415
 
     cfg = _ib_config(ctx)
-    task = Digits(seed=ctx.seed)
+    task = digits_task(seed=ctx.seed)
     out = {}
     for method in ("baseline", "mine-ib"):
         res = MINEInformationBottleneck(method=method, **cfg).run(task, seed=ctx.seed, device=ctx.device)

@@ -56,11 +56,6 @@ def register_components(registry):
         example={"dim": 2, "rho": 0.5, "n_train": 256, "n_test": 256},
     )
     registry.add(
-        "task", "mine-digits", "etude_mine.bottleneck:Digits",
-        summary="scikit-learn's bundled 8x8 digits (1797 images, 10 classes), standardised, seeded split.",
-        example={"test_size": 500},
-    )
-    registry.add(
         "procedure", "mine-information-bottleneck", "etude_mine.bottleneck:MINEInformationBottleneck",
         summary="Information bottleneck classifier: cross-entropy + beta * MINE estimate of I(X; Z).",
         example={"epochs": 1, "hidden": 32, "z_dim": 8, "critic_hidden": 16},

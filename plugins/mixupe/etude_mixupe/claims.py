@@ -3,8 +3,9 @@
 Training comparisons run every method on the unit's seed with the same task,
 initialisation and batch order (``procedure/supervised``), and report the
 paired difference with a 95% t interval (:func:`etude.claims.paired_comparison`).
-Runs are memoised within a process, so the mixup runs shared by the first two
-claims are trained once per seed and scale.
+Training runs are artefacts (``ctx.artefact(train_once, ...)``), so the mixup
+runs shared by the first two claims are trained once per seed and scale, in
+whichever worker asks first.
 """
 
 from __future__ import annotations
@@ -21,9 +22,6 @@ from etude.claims import JudgeContext, Outcome, SeedContext, paired_comparison
 # the CPU analogue of the paper's setting (paper brief section 5)
 MIXUP = {"alpha": 1.0}
 MIXUPE = {"alpha": 1.0, "eta": 0.1, "version": 3, "threshold": 1.0, "sign": "paper"}
-
-_RUNS: dict[tuple, dict[str, float]] = {}
-
 
 def _settings(ctx: SeedContext | JudgeContext) -> dict[str, Any]:
     """Task, procedure and model settings per scale.
@@ -47,29 +45,28 @@ def _settings(ctx: SeedContext | JudgeContext) -> dict[str, Any]:
     return {"task": {}, "proc": {"epochs": 100, "batch_size": 64, "lr": 0.05}, "model": None}
 
 
-def train_once(task_cfg: dict, proc_cfg: dict, augmenter: str, options: dict, seed: int,
-               device: str = "cpu", model: str | None = None) -> dict[str, float]:
-    """Test accuracy (and seconds) of one training run; memoised per process."""
-    key = (tuple(sorted(task_cfg.items())), tuple(sorted(proc_cfg.items())), augmenter,
-           tuple(sorted(options.items())), seed, device, model)
-    if key not in _RUNS:
-        import etude  # noqa: PLC0415
+def train_once(*, seed: int, device: str = "cpu", task: dict, proc: dict, augmenter: str, options: dict,
+               model: str | None = None) -> dict[str, float]:
+    """Artefact producer: test accuracy (and seconds) of one training run."""
+    import etude  # noqa: PLC0415
 
-        from etude.data import CNN  # noqa: PLC0415
+    from etude.data import CNN  # noqa: PLC0415
 
-        task = etude.create("task", "mnist1d", **task_cfg)
-        proc = etude.create("procedure", "supervised", augmenter=augmenter, augmenter_options=options, **proc_cfg)
-        factory = (lambda d, c: CNN(input_shape=(d,), out_features=c)) if model == "cnn1d" else None
-        start = time.perf_counter()
-        result = proc.run(task, seed=seed, device=device, model=factory)
-        _RUNS[key] = {"test_accuracy": result.metrics["test_accuracy"], "seconds": time.perf_counter() - start}
-    return _RUNS[key]
+    if "hidden" in proc:
+        proc = {**proc, "hidden": tuple(proc["hidden"])}
+    data = etude.create("task", "mnist1d", **task)
+    procedure = etude.create("procedure", "supervised", augmenter=augmenter, augmenter_options=options, **proc)
+    factory = (lambda d, c: CNN(input_shape=(d,), out_features=c)) if model == "cnn1d" else None
+    start = time.perf_counter()
+    result = procedure.run(data, seed=seed, device=device, model=factory)
+    return {"test_accuracy": float(result.metrics["test_accuracy"]), "seconds": time.perf_counter() - start}
 
 
 def _compare(ctx: SeedContext, methods: dict[str, tuple[str, dict]]) -> dict[str, float]:
     """Test accuracy of each method on the unit's seed (paired: same task, initialisation and batch order)."""
     s = _settings(ctx)
-    return {name: train_once(s["task"], s["proc"], aug, opts, ctx.seed, ctx.device, s["model"])["test_accuracy"]
+    return {name: ctx.artefact(train_once, task=s["task"], proc=s["proc"], augmenter=aug, options=opts,
+                               model=s["model"])["test_accuracy"]
             for name, (aug, opts) in ctx.track(methods.items(), desc=ctx.claim_id)}
 
 

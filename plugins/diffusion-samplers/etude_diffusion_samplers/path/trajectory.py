@@ -72,6 +72,11 @@ class DiffusionPath(nn.Module):
         n_steps: number of steps T.
         grid: ``"uniform"`` (the paper) or ``"random"`` (step ratio at most ``max_ratio``).
         forward_looking: add the forward-looking term to the flow (FL-SubTB).
+        base_drift: optional fixed drift ``b(x (N, d), t (N,)) -> (N, d)`` added to the
+            policy's drift in every forward kernel (sampling, reparametrised sampling and
+            :meth:`forward_log_density`): ``u(x, t) = b(x, t) + NN(x, t)``. With a
+            zero-initialised policy the path is exactly the process of ``b`` (a residual
+            fine-tuning parametrisation, e.g. RTB over an analytic prior). ``None``: no term.
     """
 
     def __init__(
@@ -83,8 +88,12 @@ class DiffusionPath(nn.Module):
         grid: str = "uniform",
         max_ratio: float = 10.0,
         forward_looking: bool = False,
+        base_drift=None,
     ) -> None:
         super().__init__()
+        if base_drift is not None and not callable(base_drift):
+            raise TypeError(f"base_drift must be a callable (x (N, d), t (N,)) -> (N, d) or None, got {type(base_drift).__name__}")
+        self.base_drift = base_drift
         if grid not in ("uniform", "random"):
             raise ValueError(f"grid must be 'uniform' or 'random', got {grid!r}")
         if not sigma2 > 0:
@@ -114,6 +123,8 @@ class DiffusionPath(nn.Module):
         xs = states[:, :-1].reshape(b * n, d)
         g = None if grad_log_r is None else grad_log_r.reshape(b * n, d)
         drift, h = self.policy(xs, emb.repeat(b, 1), None if lgv is None else lgv.repeat(b, 1), g)
+        if self.base_drift is not None:
+            drift = drift + self.base_drift(xs, grid[:-1].repeat(b))
         dt = (grid[1:] - grid[:-1]).repeat(b)[:, None]
         mean = xs + drift * dt
         log_var = torch.log(self.sigma2 * dt) + h
@@ -191,6 +202,8 @@ class DiffusionPath(nn.Module):
                 if g is not None:
                     grads[:, k], lrs[:, k] = g, lr
                 drift, h = self.policy(x, emb[k : k + 1], None if lgv is None else lgv[k : k + 1], g)
+                if self.base_drift is not None:
+                    drift = drift + self.base_drift(x, grid[k].expand(x.shape[0]))
                 dt = grid[k + 1] - grid[k]
                 var = self.sigma2 * dt * torch.exp(h)
                 std_sample = torch.sqrt(var + exploration**2) if exploration > 0 else torch.sqrt(var)
@@ -217,6 +230,8 @@ class DiffusionPath(nn.Module):
         for k in range(grid.numel() - 1):
             _, g = self._scores(target, x)
             drift, h = self.policy(x, emb[k : k + 1], None if lgv is None else lgv[k : k + 1], g)
+            if self.base_drift is not None:
+                drift = drift + self.base_drift(x, grid[k].expand(x.shape[0]))
             dt = grid[k + 1] - grid[k]
             var = self.sigma2 * dt * torch.exp(h)
             mean = x + drift * dt
