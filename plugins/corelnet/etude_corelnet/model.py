@@ -112,6 +112,7 @@ class CoRelNet(Model):
 
             options = {"embed_dim": c.z_dim, **c.attention_options}
             self.attention = etude.create("attention", c.attention, **options)
+            self._freeze_unused_attention_parameters()
         else:
             self.attention = None
         self.register_buffer("allowed", torch.ones(n, n, dtype=torch.bool).tril() if self.mask == "lower"
@@ -124,6 +125,18 @@ class CoRelNet(Model):
         from etude.data import MLP  # noqa: PLC0415
 
         self.decoder = MLP(self.decoder_in_features, c.num_classes, hidden=(c.decoder_hidden,))
+
+    def _freeze_unused_attention_parameters(self) -> None:
+        """Parameters of the attention that R does not depend on (e.g. value and output projections) stop training."""
+        probe = torch.randn(2, self.num_objects, self.config.z_dim, generator=torch.Generator().manual_seed(0))
+        from etude.kinds.attention import key_weights  # noqa: PLC0415
+
+        _, weights = self.attention(probe, need_weights=True)
+        (key_weights(weights) * torch.randn(key_weights(weights).shape)).sum().backward()
+        for p in self.attention.parameters():
+            if p.grad is None:
+                p.requires_grad_(False)
+            p.grad = None
 
     def encode(self, x: Tensor) -> Tensor:
         """Z (B, N, d): every object encoded in one batched call, then context-normalised."""
