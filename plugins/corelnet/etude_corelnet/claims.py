@@ -170,7 +170,8 @@ def partition_ablation_judge(ctx: JudgeContext, runs: list[dict]) -> Outcome:
     ood = _per_model(runs, "rmts", ("corelnet", "corelnet-cat"))
     cmp = paired_comparison(ood["corelnet"], ood["corelnet-cat"])
     _bars(ctx, ood, "RMTS, m = 95: partition ablation", "rmts-partition")
-    metrics = {"per_seed_ood": ood, **cmp.as_dict()}
+    metrics = {"per_seed_ood": ood, "per_seed_id": {m: [float(r["rmts"][m]["id_accuracy"]) for r in runs] for m in ood},
+               **cmp.as_dict()}
     text = (f"RMTS OOD: CoRelNet {np.round(ood['corelnet'], 3).tolist()}, _cat {np.round(ood['corelnet-cat'], 3).tolist()}; "
             f"difference {cmp.mean:+.3f} [{cmp.ci_low:+.3f}, {cmp.ci_high:+.3f}]")
     if ctx.scale == "smoke":
@@ -202,10 +203,12 @@ def across_tasks_judge(ctx: JudgeContext, runs: list[dict]) -> Outcome:
         ood = _per_model(runs, task, ("corelnet", "relational-transformer"))
         cmp = paired_comparison(ood["corelnet"], ood["relational-transformer"])
         _bars(ctx, ood, f"{task}, m = 95", f"{task}-ood")
-        metrics[task] = {"per_seed_ood": ood, **cmp.as_dict()}
+        ident = {m: [float(r[task][m]["id_accuracy"]) for r in runs] for m in ood}
+        metrics[task] = {"per_seed_ood": ood, "per_seed_id": ident, **cmp.as_dict()}
         verdicts.append(True if cmp.significant_positive else (False if cmp.significant_negative else None))
         notes.append(f"{task}: CoRelNet {np.round(ood['corelnet'], 3).tolist()}, transformer "
-                     f"{np.round(ood['relational-transformer'], 3).tolist()}, diff {cmp.mean:+.3f} "
+                     f"{np.round(ood['relational-transformer'], 3).tolist()} (its ID accuracy "
+                     f"{np.round(ident['relational-transformer'], 3).tolist()}), diff {cmp.mean:+.3f} "
                      f"[{cmp.ci_low:+.3f}, {cmp.ci_high:+.3f}]")
     text = "; ".join(notes)
     if ctx.scale == "smoke":
