@@ -53,7 +53,7 @@ def interleaved(fns, repeats: int) -> list[float]:
 def ours_generation(n: int):
     from etude_corelnet.tasks import glyph_bank, rmts
 
-    bank = glyph_bank().unsqueeze(1).expand(-1, 3, -1, -1)
+    bank = glyph_bank().unsqueeze(1).expand(-1, 3, -1, -1).contiguous()
     pool = torch.arange(5)
     g = torch.Generator().manual_seed(0)
 
