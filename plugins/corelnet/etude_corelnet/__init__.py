@@ -9,6 +9,7 @@ _EXPORTS = {
     "ContextNorm": "contextnorm",
     "context_normalise": "contextnorm",
     "ObjectEncoder": "encoders",
+    "ESBN": "esbn",
     "RelationalMLP": "baselines",
     "RelationalTransformer": "baselines",
     "RMTS": "tasks",

@@ -37,6 +37,11 @@ def register_components(registry):
         summary="Baseline: per-object encoder, learned positions, L blocks of a registered attention, mean pool.",
         example={**small, "attention_options": {"num_heads": 2}},
     )
+    registry.add(
+        "model", "esbn", "etude_corelnet.esbn:ESBN",
+        summary="Baseline (Webb et al. 2021): LSTM controller with a key-value binding memory over the encodings.",
+        example={**small, "hidden": 32, "key_dim": 8},
+    )
     for name, cls, what in (("same-different", "SameDifferent", "two objects: same or different"),
                             ("rmts", "RMTS", "relational match-to-sample, 6 objects, 2 choices"),
                             ("distribution-of-3", "DistributionOf3", "complete a permutation of 3, 4 choices"),

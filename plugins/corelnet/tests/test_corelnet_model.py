@@ -66,6 +66,31 @@ class TestRelationalTransformer(ModelConformance):
         return _inputs(dtype, device)
 
 
+class TestESBN(ModelConformance):
+    component = ("model", "esbn")
+
+    def make_model(self):
+        return self.create(**SMALL, hidden=16, key_dim=8)
+
+    def make_inputs(self, dtype=torch.float32, device="cpu"):
+        return _inputs(dtype, device)
+
+
+def test_esbn_controller_never_sees_the_encodings():
+    """The output depends on the encodings only through their dot products (orthogonal invariance of z)."""
+    from etude_corelnet import ESBN
+
+    net = ESBN(**SMALL, hidden=16, key_dim=8, context_norm="none").double()
+    x = _inputs(torch.float64)[0]
+    q, _ = torch.linalg.qr(torch.randn(12, 12, generator=torch.Generator().manual_seed(5), dtype=torch.float64))
+    out = net(x)
+    encoder = net.encoder.net
+    net.encoder.net = torch.nn.Sequential(encoder, torch.nn.Linear(12, 12, bias=False).double())
+    with torch.no_grad():
+        net.encoder.net[1].weight.copy_(q.T)
+    torch.testing.assert_close(net(x), out)
+
+
 def _z(b=4, n=6, d=12, seed=0):
     return torch.randn(b, n, d, generator=torch.Generator().manual_seed(seed), dtype=torch.float64)
 
