@@ -26,7 +26,9 @@ def build_encoder(name: str, object_shape: tuple[int, ...], z_dim: int, options:
 
     Fields the model's config declares among ``in_features``, ``out_features``
     and ``input_shape`` are filled from ``object_shape`` and ``z_dim`` unless
-    ``options`` gives them (as ``procedure/supervised`` does for tasks).
+    ``options`` gives them (as ``procedure/supervised`` does for tasks); an
+    object of shape (H, W) is an image, so ``spatial_dims`` is set to 2 where
+    the encoder has that field (the core CNN would read (H, W) as 1-D (C, L)).
 
     Examples:
         >>> import torch
@@ -44,6 +46,8 @@ def build_encoder(name: str, object_shape: tuple[int, ...], z_dim: int, options:
                          ("input_shape", tuple(object_shape))):
         if field in names and field not in options:
             options[field] = value
+    if "spatial_dims" in names and len(object_shape) == 2 and "spatial_dims" not in options:
+        options["spatial_dims"] = 2
     return etude.create("model", name, **options)
 
 

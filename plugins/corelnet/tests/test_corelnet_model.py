@@ -95,6 +95,12 @@ def _z(b=4, n=6, d=12, seed=0):
     return torch.randn(b, n, d, generator=torch.Generator().manual_seed(seed), dtype=torch.float64)
 
 
+def test_glyph_objects_get_a_2d_conv_encoder():
+    net = CoRelNet(input_shape=(2, 32, 32), num_classes=2, z_dim=8, encoder="cnn",
+                   encoder_options={"channels": (4,), "strides": (2,)})
+    assert isinstance(net.encoder.net.conv_blocks[0][0], torch.nn.Conv2d)
+
+
 @pytest.mark.parametrize("mask", ["none", "lower"])
 def test_relation_rows_sum_to_one_and_shape(mask):
     net = CoRelNet(**SMALL, mask=mask).double()
