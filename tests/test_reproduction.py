@@ -21,6 +21,7 @@ HOLD_AT_QUICK = {
         "compositional-attention/retrieval-mechanism",
         "compositional-attention/parameter-efficiency",
     ],
+    "corelnet": ["corelnet/ood-generalisation", "corelnet/partition-ablation", "corelnet/across-tasks"],
     "crosssplit": ["crosssplit/label-noise-robustness", "crosssplit/memorization", "crosssplit/noise-ratios"],
     "diffusion-samplers": ["diffusion-samplers/local-search-mode-coverage", "diffusion-samplers/langevin-in-high-dim"],
     "meta-transfer": [

@@ -1,0 +1,120 @@
+"""CoRelNet's baselines on the same per-object encoder: an MLP on the concatenated encodings and a transformer.
+
+Both apply the encoder to all N objects in one call and (like every model in
+the CoRelNet repository, ``norm_type`` being global) context-normalise the
+encodings by default.
+
+* ``RelationalMLP``: y = MLP([z_1, ..., z_N]) (N d -> 256 -> classes): sensory
+  and relational information are mixed from the first layer.
+* ``RelationalTransformer``: z_i + p_i (learned positions), L post-norm blocks
+  ``h <- LN(h + Attn(h)); h <- LN(h + FFN(h))`` with a registered attention
+  by name (default ``multihead``, 8 heads), mean pool over objects, linear classifier.
+
+References:
+    G. Kerg et al., arXiv:2206.05056, 2022 (the baselines of its Tables);
+    A. Vaswani et al., "Attention Is All You Need", NeurIPS 2017, arXiv:1706.03762.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+
+from etude.config import configclass, field, one_of, positive
+from etude.kinds import Model
+
+from .contextnorm import ContextNorm
+from .encoders import ObjectEncoder, _shape, check_input_shape
+
+
+
+@configclass
+class RelationalMLPConfig:
+    input_shape: tuple[int, ...] = field(converter=_shape, validator=check_input_shape, doc="(N, *object_shape)")
+    num_classes: int = field(validator=positive, doc="outputs")
+    encoder: str = field(default="mlp", doc="registered per-object encoder model")
+    encoder_options: dict = field(factory=dict, doc="config of the encoder (sizes filled in)")
+    z_dim: int = field(default=128, validator=positive, doc="encoding width d")
+    context_norm: str = field(default="all", validator=one_of("none", "all"), doc="context norm over the objects")
+    hidden: int = field(default=256, validator=positive, doc="hidden width of the MLP on the concatenation")
+
+
+class RelationalMLP(Model):
+    """An MLP on the concatenated per-object encodings (the 'MLP' baseline).
+
+    Examples:
+        >>> import torch
+        >>> RelationalMLP(input_shape=(6, 32), num_classes=2, z_dim=16)(torch.randn(3, 6, 32)).shape
+        torch.Size([3, 2])
+    """
+
+    Config = RelationalMLPConfig
+
+    def __init__(self, config: Any = None, **overrides: Any) -> None:
+        super().__init__(config, **overrides)
+        c = self.config
+        n, obj = c.input_shape[0], tuple(c.input_shape[1:])
+        self.encoder = ObjectEncoder(c.encoder, obj, c.z_dim, c.encoder_options)
+        self.norm = ContextNorm(c.z_dim) if c.context_norm == "all" else nn.Identity()
+        from etude.data import MLP  # noqa: PLC0415
+
+        self.decoder = MLP(n * c.z_dim, c.num_classes, hidden=(c.hidden,))
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.decoder(self.norm(self.encoder(x)).flatten(1))
+
+
+@configclass
+class RelationalTransformerConfig:
+    input_shape: tuple[int, ...] = field(converter=_shape, validator=check_input_shape, doc="(N, *object_shape)")
+    num_classes: int = field(validator=positive, doc="outputs")
+    encoder: str = field(default="mlp", doc="registered per-object encoder model")
+    encoder_options: dict = field(factory=dict, doc="config of the encoder (sizes filled in)")
+    z_dim: int = field(default=128, validator=positive, doc="encoding and model width d")
+    context_norm: str = field(default="all", validator=one_of("none", "all"), doc="context norm over the objects")
+    layers: int = field(default=1, validator=positive, doc="transformer blocks L")
+    attention: str = field(default="multihead", doc="registered attention of every block")
+    attention_options: dict = field(factory=lambda: {"num_heads": 8}, doc="its config (embed_dim filled in)")
+    ffn_dim: int = field(default=256, validator=positive, doc="feed-forward width")
+
+
+class RelationalTransformer(Model):
+    """Encoder, learned positions, L post-norm blocks of a registered attention, mean pool, classifier.
+
+    Examples:
+        >>> import torch
+        >>> net = RelationalTransformer(input_shape=(6, 32), num_classes=2, z_dim=16, layers=2)
+        >>> net(torch.randn(3, 6, 32)).shape
+        torch.Size([3, 2])
+    """
+
+    Config = RelationalTransformerConfig
+
+    def __init__(self, config: Any = None, **overrides: Any) -> None:
+        super().__init__(config, **overrides)
+        import etude  # noqa: PLC0415
+
+        c = self.config
+        n, obj = c.input_shape[0], tuple(c.input_shape[1:])
+        self.encoder = ObjectEncoder(c.encoder, obj, c.z_dim, c.encoder_options)
+        self.norm = ContextNorm(c.z_dim) if c.context_norm == "all" else nn.Identity()
+        self.positions = nn.Parameter(torch.randn(n, c.z_dim) * 0.02)
+        self.attn = nn.ModuleList(etude.create("attention", c.attention, **{"embed_dim": c.z_dim, **c.attention_options})
+                                  for _ in range(c.layers))
+        self.ffn = nn.ModuleList(nn.Sequential(nn.Linear(c.z_dim, c.ffn_dim), nn.ReLU(), nn.Linear(c.ffn_dim, c.z_dim))
+                                 for _ in range(c.layers))
+        self.ln1 = nn.ModuleList(nn.LayerNorm(c.z_dim) for _ in range(c.layers))
+        self.ln2 = nn.ModuleList(nn.LayerNorm(c.z_dim) for _ in range(c.layers))
+        self.head = nn.Linear(c.z_dim, c.num_classes)
+
+    def forward(self, x: Tensor) -> Tensor:
+        h = self.norm(self.encoder(x)) + self.positions
+        for attn, ffn, ln1, ln2 in zip(self.attn, self.ffn, self.ln1, self.ln2, strict=True):
+            h = ln1(h + attn(h)[0])
+            h = ln2(h + ffn(h))
+        return self.head(h.mean(1))
+
+
+__all__ = ["RelationalMLP", "RelationalMLPConfig", "RelationalTransformer", "RelationalTransformerConfig"]
