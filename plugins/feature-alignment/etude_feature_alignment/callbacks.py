@@ -88,6 +88,10 @@ class _Checkpointed(Callback):
             state.model.train(was_training)
         self.measured[state.step] = full
 
+    def scheduled(self) -> bool:
+        """Whether the log-spaced checkpoints are measured at all."""
+        return True
+
     def is_full(self, state) -> bool:
         """Whether a scheduled checkpoint takes the full (expensive) measurement."""
         return True
@@ -103,7 +107,7 @@ class _Checkpointed(Callback):
             self._k += 1
 
     def on_batch_end(self, state, indices, losses) -> None:
-        if state.step >= self._next:
+        if state.step >= self._next and self.scheduled():
             self._checkpoint(state, full=self.is_full(state))
             self._advance(state.step)
 
@@ -123,6 +127,8 @@ class AlignmentTracker(_Checkpointed):
         gram_epochs: epochs (1-based) at whose end the full measurements are
             taken, besides iteration 0 and the end of training; None: at
             every checkpoint. Elsewhere only ``Tr K`` is recorded (cheap).
+        trace_schedule: record ``Tr K`` at the log-spaced iterations between
+            Gram checkpoints (False: only at the Gram checkpoints).
         params, chunk_size: passed to :class:`TangentKernel`.
 
     ``records`` is a list of dicts with ``split``, ``iteration``, ``epoch``
@@ -140,11 +146,12 @@ class AlignmentTracker(_Checkpointed):
     """
 
     def __init__(self, *, n: int = 100, test: bool = True, gram_epochs: Sequence[int] | None = None, seed: int = 0,
-                 params: Sequence[str] | None = None, chunk_size: int = 32, base: float = 5.0,
-                 factor: float = 1.15) -> None:
+                 trace_schedule: bool = True, params: Sequence[str] | None = None, chunk_size: int = 32,
+                 base: float = 5.0, factor: float = 1.15) -> None:
         super().__init__(base=base, factor=factor)
         if not (isinstance(n, int) and n >= 2):
             raise ValueError(f"AlignmentTracker: n must be an int >= 2 (examples per subset), got {n!r}")
+        self.trace_schedule = bool(trace_schedule)
         self.n, self.test, self.seed = n, bool(test), int(seed)
         self.gram_epochs = None if gram_epochs is None else {int(e) for e in gram_epochs}
         self.params, self.chunk_size = params, chunk_size
@@ -162,6 +169,9 @@ class AlignmentTracker(_Checkpointed):
 
     def is_full(self, state) -> bool:
         return self.gram_epochs is None
+
+    def scheduled(self) -> bool:
+        return self.gram_epochs is None or self.trace_schedule
 
     def on_epoch_end(self, state) -> None:
         if self.gram_epochs is not None and state.epoch + 1 in self.gram_epochs:

@@ -9,7 +9,8 @@ Quick setting (issue 27): digits (the core's split, 1 347 train / 450
 test), MLP 64-256-256-10 (ReLU), SGD lr 0.05, momentum 0.9 (no Nesterov,
 no weight decay, constant lr), batch 64, NTK on a fixed 100-example train
 subset; full Grams at iteration 0, after epochs 1 and 3 and at the end, Tr K
-at iterations ``ceil(5 * 1.15^k)``. Full: MNIST-1D, a 1-D CNN, n = 500
+at those checkpoints only (the log-spaced ``ceil(5 * 1.15^k)`` Tr K
+schedule is used where it is the measurement: the path complexity). Full: MNIST-1D, a 1-D CNN, n = 500
 (sized for one GPU; the paper's MNIST MLPs / CIFAR-10 VGG-19 need the files).
 """
 
@@ -52,7 +53,7 @@ def _task(name: str, fraction: float, seed: int):
 def train_tracked(*, seed: int, device: str, task: str, fraction: float, model: str, model_options: dict,
                   epochs: int, n: int, gram_epochs: list[int]) -> dict[str, Any]:
     """Train for ``epochs`` with an :class:`AlignmentTracker`; the records and final metrics (artefact producer)."""
-    tracker = AlignmentTracker(n=n, test=False, gram_epochs=gram_epochs, seed=seed)
+    tracker = AlignmentTracker(n=n, test=False, gram_epochs=gram_epochs, seed=seed, trace_schedule=False)
     result = _procedure(model, model_options, epochs).run(_task(task, fraction, seed), seed=seed, device=device,
                                                            callbacks=[tracker])
     return {"records": tracker.records, "test_accuracy": float(result.metrics.get("test_accuracy", float("nan")))}
@@ -62,7 +63,7 @@ def train_to_accuracy(*, seed: int, device: str, task: str, fraction: float, mod
                       max_epochs: int, n: int, target: float, layerwise: bool) -> dict[str, Any]:
     """Train until ``target`` train accuracy (at most ``max_epochs``) with path complexity or layer-wise alignment."""
     stop = StopAtTrainAccuracy(target)
-    meter = AlignmentTracker(n=n, test=False, gram_epochs=[], seed=seed) if layerwise else PathComplexity(n=n, seed=seed)
+    meter = AlignmentTracker(n=n, test=False, gram_epochs=[], seed=seed, trace_schedule=False) if layerwise else PathComplexity(n=n, seed=seed)
     t = _task(task, fraction, seed)
     result = _procedure(model, model_options, max_epochs).run(t, seed=seed, device=device, callbacks=[meter, stop])
     out = {"epochs": stop.epochs_run, "train_accuracy": stop.train_accuracy,

@@ -197,11 +197,18 @@ class TangentKernel:
         return {layer: _contract(J1[layer], J2[layer], mode) for layer in J2}
 
     def trace(self, x: Tensor) -> Tensor:
-        """``Tr K = sum_i ||Phi(x_i)||_F^2`` (float64 0-d), streamed over chunks, never forming K."""
+        """``Tr K = sum_i ||Phi(x_i)||_F^2`` (float64 0-d), streamed over chunks, never forming K.
+
+        Each ``||Phi(x_i)||_F`` is reduced in the model's dtype by ``vector_norm``
+        (relative error ~ eps of that dtype), the squares summed in float64.
+        """
         x = self._check_inputs(x)
         total = torch.zeros((), dtype=torch.float64, device=x.device)
         for chunk in self._chunks(x):
-            total = total + self.jacobian(chunk).double().pow(2).sum()
+            J = self.jacobian(chunk)
+            # per-example norms in the model's dtype (scaled, accurate reduction), squares summed in float64
+            norms = torch.linalg.vector_norm(J.reshape(J.shape[0], -1), dim=1)
+            total = total + norms.double().pow(2).sum()
         return total
 
     def _gram_vp(self, x1: Tensor, x2: Tensor) -> tuple[Tensor, int]:
