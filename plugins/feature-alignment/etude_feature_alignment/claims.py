@@ -202,6 +202,15 @@ def complexity_tracks_gap_run(ctx: SeedContext) -> dict[str, Any]:
     return {"fractions": [float(p) for p in fractions], "by_fraction": out}
 
 
+def _spearman(a: list[float], b: list[float]) -> float:
+    """Spearman rank correlation (no ties expected; ties get their order of appearance)."""
+    ra = torch.tensor(a).argsort().argsort().double()
+    rb = torch.tensor(b).argsort().argsort().double()
+    ra, rb = ra - ra.mean(), rb - rb.mean()
+    den = float(ra.norm() * rb.norm())
+    return float((ra * rb).sum()) / den if den > 0 else float("nan")
+
+
 def _strictly_increasing(values: list[float]) -> bool:
     return all(b > a for a, b in zip(values, values[1:], strict=False))
 
@@ -210,10 +219,15 @@ def complexity_tracks_gap_judge(ctx: JudgeContext, runs: list[dict]) -> Outcome:
     """Verdict (fixed before the first run): holds when the path complexity rises strictly with the random-label
     fraction on every seed; does not hold when it fails to on most seeds; inconclusive otherwise. At quick all of
     path complexity, frozen-kernel complexity and ||dw|| order the fractions, so quick cannot tell the paper's
-    measure apart from ||w_T - w_0||: all three are reported."""
+    measure apart from ||w_T - w_0||: all three are reported. At full scale (six fractions 0, 0.2, ..., 1) the
+    rule is the issue's: holds when Spearman(gap, path complexity) >= 0.9 on every seed, does not hold when it
+    is below 0.9 on most seeds, inconclusive otherwise."""
     keys = ("path_complexity", "frozen_complexity", "norm_dw", "gap")
     table = {k: [[r["by_fraction"][str(p)][k] for p in r["fractions"]] for r in runs] for k in keys}
     ordered = [_strictly_increasing(v) for v in table["path_complexity"]]
+    spearman = [_spearman(g, c) for g, c in zip(table["gap"], table["path_complexity"], strict=True)]
+    if ctx.scale == "full":
+        ordered = [rho >= 0.9 for rho in spearman]
     if all(ordered):
         holds: bool | None = True
     elif sum(not o for o in ordered) > len(ordered) / 2:
@@ -222,6 +236,7 @@ def complexity_tracks_gap_judge(ctx: JudgeContext, runs: list[dict]) -> Outcome:
         holds = None
     metrics: dict[str, Any] = {f"{k}_per_seed": v for k, v in table.items()}
     metrics["fractions"] = runs[0]["fractions"]
+    metrics["spearman_gap_path_per_seed"] = spearman
     metrics["epochs_per_seed"] = [[r["by_fraction"][str(p)]["epochs"] for p in r["fractions"]] for r in runs]
     for k in ("path_complexity", "frozen_complexity", "norm_dw"):
         metrics[f"{k}_ordered_per_seed"] = [_strictly_increasing(v) for v in table[k]]
