@@ -124,6 +124,15 @@ class TangentKernel:
         for n in names:
             self.layers.setdefault(layer_of(n), []).append(n)
         self.num_params = sum(named[n].numel() for n in names)
+        canonical = {id(p): n for n, p in named.items()}
+        self._aliases: dict[str, str] = {}
+        seen: set[tuple[int, str]] = set()
+        for alias, p in model.named_parameters(remove_duplicate=False):
+            path, _, attr = alias.rpartition(".")
+            key = (id(model.get_submodule(path)), attr)
+            if key not in seen:
+                seen.add(key)
+                self._aliases[alias] = canonical[id(p)]
 
     # -- functional pieces ----------------------------------------------------------------------
     def _params(self) -> dict[str, Tensor]:
@@ -131,7 +140,12 @@ class TangentKernel:
         return {n: named[n].detach() for n in self.names}
 
     def _outputs(self, params: Mapping[str, Tensor], x: Tensor) -> Tensor:
-        out = functional_call(self.model, dict(params), (x,))
+        # One entry per (module object, attribute): a module registered under two paths (model/cnn's
+        # ``blocks``) is swapped once, while a Parameter shared by two modules (tied weights) is swapped
+        # in both. functional_call's own tie handling swaps a doubly registered module twice and then
+        # restores a detached tensor into it, so it is off.
+        full = {alias: params[name] for alias, name in self._aliases.items() if name in params}
+        out = functional_call(self.model, full, (x,), tie_weights=False)
         if out.dim() == 1:
             out = out.unsqueeze(1)
         if out.dim() != 2:

@@ -164,3 +164,31 @@ def test_kernel_follows_training():
         for p in model.parameters():
             p.add_(0.5)
     assert not torch.allclose(before, tk.gram(x))
+
+
+def _explicit_gram(model, x):
+    J = explicit_jacobian(model, x)
+    return J.reshape(-1, J.shape[-1]) @ J.reshape(-1, J.shape[-1]).T
+
+
+@pytest.mark.parametrize("implementation", ["jacobian", "ntk-vp"])
+def test_doubly_registered_modules_and_tied_weights(implementation):
+    """model/cnn registers its blocks twice (``conv_blocks`` and ``blocks``); tied weights share a Parameter.
+
+    The Gram is right in both cases and the model keeps its trainable Parameters afterwards.
+    """
+    import etude
+
+    torch.manual_seed(0)
+    cnn = etude.create("model", "cnn", input_shape=(12,), out_features=3, channels=[4, 4], strides=[1, 2]).double()
+    x = torch.randn(3, 12, dtype=torch.float64)
+    torch.testing.assert_close(TangentKernel(cnn, implementation=implementation).gram(x), _explicit_gram(cnn, x),
+                               atol=1e-10, rtol=0)
+    assert all(isinstance(p, nn.Parameter) for p in cnn.parameters()) and cnn(x).requires_grad
+    a, b = nn.Linear(3, 3).double(), nn.Linear(3, 3).double()
+    b.weight = a.weight
+    tied = nn.Sequential(a, nn.Tanh(), b)
+    x = torch.randn(4, 3, dtype=torch.float64)
+    torch.testing.assert_close(TangentKernel(tied, implementation=implementation).gram(x), _explicit_gram(tied, x),
+                               atol=1e-10, rtol=0)
+    assert isinstance(b.weight, nn.Parameter) and b.weight is a.weight and tied(x).requires_grad
