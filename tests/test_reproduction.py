@@ -24,6 +24,7 @@ HOLD_AT_QUICK = {
     "corelnet": ["corelnet/ood-generalisation", "corelnet/partition-ablation", "corelnet/across-tasks"],
     "crosssplit": ["crosssplit/label-noise-robustness", "crosssplit/memorization", "crosssplit/noise-ratios"],
     "diffusion-samplers": ["diffusion-samplers/local-search-mode-coverage", "diffusion-samplers/langevin-in-high-dim"],
+    "feature-alignment": ["feature-alignment/alignment-increases", "feature-alignment/random-labels-align-less"],
     "meta-transfer": [
         "meta-transfer/causal-model-adapts-faster",
         "meta-transfer/sparse-expected-gradient",
