@@ -115,33 +115,37 @@ def check_config_values(config: Any, *, component: str | None = None) -> None:
     """
     component = component or _component_label(type(config))
     for f in attrs.fields(type(config)):
-        value = getattr(config, f.name)
-        for item in _scalars(value):
-            if isinstance(item, float) and not math.isfinite(item) and not f.metadata.get("allow_nonfinite"):
+        _check_field_value(f, getattr(config, f.name), component)
+
+
+def _check_field_value(f: attrs.Attribute, value: Any, component: str) -> None:
+    """:func:`check_config_values` for one field's value."""
+    for item in _scalars(value):
+        if isinstance(item, float) and not math.isfinite(item) and not f.metadata.get("allow_nonfinite"):
+            raise ConfigError(
+                f"'{f.name}' must be finite, got {value!r} (inf and NaN make every output NaN)",
+                component=component, field=f.name, value=value, allowed="a finite number",
+            )
+        if isinstance(item, int) and not isinstance(item, bool):
+            if _is_seed(f.name):
+                if not 0 <= item <= MAX_SEED:
+                    raise ConfigError(
+                        f"'{f.name}' must be a seed in [0, 2**63 - 1], got {value!r}",
+                        component=component, field=f.name, value=value, allowed="an integer in [0, 2**63 - 1]",
+                    )
+                continue
+            if _is_steps(f.name) and item < 0:
                 raise ConfigError(
-                    f"'{f.name}' must be finite, got {value!r} (inf and NaN make every output NaN)",
-                    component=component, field=f.name, value=value, allowed="a finite number",
+                    f"'{f.name}' must be >= 0, got {value!r}",
+                    component=component, field=f.name, value=value, allowed="an integer >= 0",
                 )
-            if isinstance(item, int) and not isinstance(item, bool):
-                if _is_seed(f.name):
-                    if not 0 <= item <= MAX_SEED:
-                        raise ConfigError(
-                            f"'{f.name}' must be a seed in [0, 2**63 - 1], got {value!r}",
-                            component=component, field=f.name, value=value, allowed="an integer in [0, 2**63 - 1]",
-                        )
-                    continue
-                if _is_steps(f.name) and item < 0:
-                    raise ConfigError(
-                        f"'{f.name}' must be >= 0, got {value!r}",
-                        component=component, field=f.name, value=value, allowed="an integer >= 0",
-                    )
-                limit = f.metadata.get("max_int", MAX_INT)
-                if item > limit:
-                    raise ConfigError(
-                        f"'{f.name}' is {value!r}, larger than {limit}: it could not be allocated "
-                        "(raise the field's max_int if a larger value is meaningful)",
-                        component=component, field=f.name, value=value, allowed=f"an integer <= {limit}",
-                    )
+            limit = f.metadata.get("max_int", MAX_INT)
+            if item > limit:
+                raise ConfigError(
+                    f"'{f.name}' is {value!r}, larger than {limit}: it could not be allocated "
+                    "(raise the field's max_int if a larger value is meaningful)",
+                    component=component, field=f.name, value=value, allowed=f"an integer <= {limit}",
+                )
 
 
 def _scalars(value: Any) -> list[Any]:
@@ -297,6 +301,8 @@ def structure_config(cls: type, data: Mapping[str, Any] | None, *, component: st
             field=missing[0],
             allowed=_type_name(fields[missing[0]].type),
         )
+    for name, value in values.items():  # before the class's own checks, which may derive from these values
+        _check_field_value(fields[name], value, component)
     try:
         config = cls(**values)
     except FieldValueError as exc:
