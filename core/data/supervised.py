@@ -12,7 +12,7 @@ import attrs
 import torch
 from torch import Tensor, nn
 
-from etude.config import FieldValueError, configclass, each, field, non_negative, one_of, positive
+from etude.config import FieldValueError, configclass, each, field, in_range, non_negative, one_of, positive
 from etude.kinds import Procedure, ProcedureResult
 
 from .base import optional_positive_int
@@ -47,9 +47,12 @@ class SupervisedTrainingConfig:
     loss: str = field(default="cross-entropy", validator=one_of("cross-entropy", "mse", "l1"),
                       doc="'cross-entropy' (classification), 'mse' (regression; one-hot targets for classes) "
                           "or 'l1' (mean absolute error, regression)")
-    optimizer: str = field(default="sgd", validator=one_of("sgd", "adam"), doc="'sgd' or 'adam'")
+    optimizer: str = field(default="sgd", validator=one_of("sgd", "adam", "rmsprop"),
+                           doc="'sgd', 'adam' or 'rmsprop' (RMSprop without momentum, smoothing constant alpha)")
     lr: float = field(default=0.05, validator=positive, doc="learning rate")
     momentum: float = field(default=0.9, validator=non_negative, doc="SGD momentum")
+    alpha: float = field(default=0.99, validator=in_range(0.0, 1.0, high_open=True),
+                         doc="RMSprop smoothing constant of the squared-gradient average (torch's default 0.99)")
     nesterov: bool = field(default=True, doc="Nesterov momentum (SGD)")
     weight_decay: float = field(default=1e-4, validator=non_negative, doc="L2 weight decay (coupled, as torch.optim)")
     schedule: str = field(default="cosine", validator=one_of("cosine", "constant", "multistep"),
@@ -374,6 +377,8 @@ def _optimiser(c: SupervisedTrainingConfig, net: nn.Module) -> torch.optim.Optim
     if c.optimizer == "sgd":
         return torch.optim.SGD(net.parameters(), lr=c.lr, momentum=c.momentum, nesterov=c.nesterov,
                                weight_decay=c.weight_decay)
+    if c.optimizer == "rmsprop":
+        return torch.optim.RMSprop(net.parameters(), lr=c.lr, alpha=c.alpha, weight_decay=c.weight_decay)
     return torch.optim.Adam(net.parameters(), lr=c.lr, weight_decay=c.weight_decay)
 
 

@@ -233,3 +233,20 @@ def test_clear_errors():
         SupervisedTraining(epochs=1, hidden=(4,)).run(Iris(), model=nn.Linear(4, 3))
     with pytest.raises(ValueError, match="augmenter_options"):
         SupervisedTraining(augmenter_options={"alpha": 1.0}).make_augmenter()
+
+
+def test_rmsprop_is_torch_rmsprop_with_alpha():
+    """optimizer='rmsprop' builds torch's RMSprop with the configured alpha, lr and no momentum, and trains."""
+    from etude.data.supervised import _optimiser
+
+    config = SupervisedTraining(optimizer="rmsprop", lr=1e-3, alpha=0.9, weight_decay=0.0).config
+    opt = _optimiser(config, nn.Linear(3, 2))
+    assert isinstance(opt, torch.optim.RMSprop)
+    group = opt.param_groups[0]
+    assert (group["lr"], group["alpha"], group["momentum"]) == (1e-3, 0.9, 0)
+    result = SupervisedTraining(optimizer="rmsprop", lr=1e-3, epochs=1, batch_size=16, schedule="constant",
+                                grad_clip=1.0).run(Copying(length=3, delay=4, num_train=64, num_test=16),
+                                                   model=_PerStep(10))
+    assert 0.0 <= result.metrics["test_accuracy"] <= 1.0
+    with pytest.raises(Exception, match="alpha"):
+        SupervisedTraining(optimizer="rmsprop", alpha=1.5)
