@@ -49,6 +49,8 @@ class RelevancyMemory:
         (torch.Size([2, 3, 4]), [[0], [0]])
     """
 
+    needs_weights = True  # update() reads the attention weights
+
     def __init__(self, batch: int, dim: int, buffer_size: int = 10, relevant_size: int = 15, *,
                  device=None, dtype=None) -> None:
         for name, value, low in (("batch", batch, 1), ("dim", dim, 1), ("buffer_size", buffer_size, 1),
@@ -128,6 +130,8 @@ class FullMemory:
         >>> mem.slots()[0].shape
         torch.Size([2, 3, 4])
     """
+
+    needs_weights = False
 
     def __init__(self, batch: int, dim: int, *, device=None, dtype=None) -> None:
         self.batch, self.dim = batch, dim

@@ -156,7 +156,7 @@ class SelfAttentiveRNN(Model):
         s = x.new_zeros(B, H)
         cell = x.new_zeros(B, H) if c.cell == "lstm" else None
         memory = self.new_memory(B, device=x.device, dtype=x.dtype)
-        screening = isinstance(memory, RelevancyMemory)
+        screening = bool(getattr(memory, "needs_weights", True))  # memories that screen read the weights
         drive = self.U(x) if c.cell == "rnn" else None  # U x_t for every t in one matmul
         hiddens, attended = [], []
         for t in range(T):

@@ -67,7 +67,7 @@ class _Clock:
 def train_copy(*, seed: int, device: str = "cpu", task: str = "copying", length: int = 10, delay: int = 300,
                num_symbols: int = 8, updates: int = 1000, batch: int = 10, lr: float = 1e-3,
                model_options: dict[str, Any] | None = None, num_test: int = 256,
-               transfer_delays: Iterable[int] = (), progress: bool = False) -> dict[str, Any]:
+               transfer_delays: Iterable[int] = (), progress: bool = False, keep_model: bool = False) -> dict[str, Any]:
     """Train a :class:`SelfAttentiveRNN` on copy or denoise with the paper's optimiser; recall accuracy on fresh sequences.
 
     ``procedure/supervised`` with RMSprop (lr ``lr``, α 0.99, no weight decay),
@@ -77,7 +77,8 @@ def train_copy(*, seed: int, device: str = "cpu", task: str = "copying", length:
     official code's per-update sampling). Returns the recall accuracy on the
     last ``length`` steps of ``num_test`` test sequences, seconds per update,
     and, for copy, the recall accuracy at each of ``transfer_delays`` (test
-    sequences of the longer delay from the same seed: transfer copy).
+    sequences of the longer delay from the same seed: transfer copy);
+    ``keep_model=True`` adds the trained network under ``"model"``.
     """
     from etude.data import Copying, SupervisedTraining  # noqa: PLC0415
     from etude.data.supervised import predict  # noqa: PLC0415
@@ -111,4 +112,6 @@ def train_copy(*, seed: int, device: str = "cpu", task: str = "copying", length:
         transfer[str(int(d))] = recall_accuracy(logits, split.targets, length)
     if transfer:
         out["transfer_recall_accuracy"] = transfer
+    if keep_model:
+        out["model"] = net
     return out
