@@ -32,6 +32,7 @@ HOLD_AT_QUICK = {
     ],
     "mine": ["mine/gaussian-mi", "mine/bias-correction", "mine/beats-infonce-at-high-mi"],
     "mixupe": ["mixupe/mixup-beats-erm", "mixupe/directional-derivative-regularisation"],
+    "relevancy-screening": ["relevancy-screening/gradient-propagation"],
     "rtb": ["rtb/posterior-matches-sir", "rtb/rl-without-kl-collapses", "rtb/kl-rl-and-guidance-biased"],
     "scm": [
         "scm/intervention-is-not-conditioning",
