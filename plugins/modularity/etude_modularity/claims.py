@@ -52,15 +52,17 @@ def _family_setting(ctx: SeedContext | JudgeContext, family: str) -> dict[str, A
     over a pool of 100 000 training sets / sequences (256 epochs: the
     official fresh batch per step would need 25.6 M sets in memory),
     2 000 ID and 2 000 OoD evaluation sets (20 000 elements / steps each).
-    Not run at quick: one MHA or RNN step costs ~25x an MLP step here.
+    Not run by any claim at quick (one MHA or RNN step costs ~25x an MLP
+    step here); the quick entry is the one-seed pilot of
+    ``benchmarks/modularity/families_pilot.py`` (1 000 steps, pool 50 000).
     """
     if family == "mlp":
         return _setting(ctx)
     return ctx.pick(
         smoke={"family": family, "rules": 4, "encoder_dim": 8, "steps": 5, "batch_size": 16, "lr": 1e-3,
                "eval_size": 32, "pool": 80},
-        quick={"family": family, "rules": 4, "encoder_dim": 32, "steps": 3000, "batch_size": 256, "lr": 1e-3,
-               "eval_size": 2000, "pool": 100000},
+        quick={"family": family, "rules": 4, "encoder_dim": 32, "steps": 1000, "batch_size": 256, "lr": 1e-3,
+               "eval_size": 2000, "pool": 50000},
         full={"family": family, "rules": 4, "encoder_dim": 32, "steps": 100000, "batch_size": 256, "lr": 1e-4,
               "eval_size": 2000, "pool": 100000},
     )

@@ -78,7 +78,7 @@ def register_claims(registry):
             "GT-Modular < Modular < Monolithic (paraphrase of the abstract: \"modularity ... helps "
             "... when specialization is achieved\")."
         ),
-        source="Abstract; Section 5 figures (values not tabulated); CPU pilot in the paper brief",
+        source="Abstract; Section 5 figures for the MLP, MHA and RNN settings (values not tabulated); CPU pilot in the paper brief",
         paper={"pilot_ood_l1_gt": [0.023, 0.045], "pilot_ood_l1_modular": [0.082, 0.104],
                "pilot_ood_l1_monolithic": [0.13, 0.18]},
         scales=("smoke", "quick", "full"),
