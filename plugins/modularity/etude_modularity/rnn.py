@@ -12,6 +12,7 @@ new state is ``h = sum_m p_m h_m`` (and ``c = sum_m p_m c_m``). Routing per
 step: ``softmax_m`` of ``GroupLinear(M, 2 g H, 1)(relu([x W_ih[m], h W_hh[m]]))``,
 each module scoring its own gate pre-activations (joint);
 ``softmax(MLP(op one-hot))`` with hidden width H (op); the op one-hot (GT).
+Cells and scorers have no biases, as the official modular cell.
 The decoder ``H -> H -> out`` reads every step's state.
 
 Module width H solves the official parameter-matching quadratic, for g
@@ -110,10 +111,11 @@ class SequenceModularBody(_SequenceBody):
         self.routing = routing
         cell = GroupLSTMCell if c.cell == "lstm" else GroupGRUCell
         self.rnn = cell(m, c.encoder_dim, self.hidden, bias=False)
+        # bias-free scorers, as the official modular cell (built with bias=False throughout)
         if routing == "joint":
-            self.scorer = GroupLinear(m, 2 * gates * self.hidden, 1)
+            self.scorer = GroupLinear(m, 2 * gates * self.hidden, 1, bias=False)
         elif routing == "op":
-            self.scorer = MLP(c.rules, m, hidden=(self.hidden,))
+            self.scorer = MLP(c.rules, m, hidden=(self.hidden,), bias=False)
         self._make_decoder()
 
     def forward(self, x: Tensor) -> tuple[Tensor, Tensor]:

@@ -288,7 +288,8 @@ def _sequence_reference(net, x):
             cand.append(cell(s[:, t], (h, cs)) if c.cell == "lstm" else cell(s[:, t], h))
             if body.routing == "joint":
                 pre = torch.cat([s[:, t] @ cell.weight_ih.t(), h @ cell.weight_hh.t()], -1)
-                scores.append(torch.relu(pre) @ body.scorer.weight[j][:, 0] + body.scorer.bias[j, 0])
+                assert body.scorer.bias is None  # bias-free, as the official cell
+                scores.append(torch.relu(pre) @ body.scorer.weight[j][:, 0])
         op = x[:, t, -c.rules:]
         if body.routing == "joint":
             p = torch.softmax(torch.stack(scores, -1), -1)
