@@ -196,10 +196,6 @@ class TestSequenceGTModularConformance(_SequenceSuite):
     component = ("model", "gt-modular")
 
 
-def _mlp(net, x):
-    return net(x)
-
-
 def _set_modular_reference(net, x):
     """Per-head softmax attention with the diagonal masked, then every module's MLP, by explicit loops."""
     body, c = net.body, net.config
