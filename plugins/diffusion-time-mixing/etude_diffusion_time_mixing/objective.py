@@ -63,8 +63,8 @@ def gaussian_kl(mean: Tensor, log_var: Tensor) -> Tensor:
     """``KL(N(mean, diag exp(log_var)) || N(0, I))`` per example (N,), via ``torch.distributions``."""
     from torch.distributions import Normal, kl_divergence  # noqa: PLC0415
 
-    posterior = Normal(mean, torch.exp(0.5 * log_var))
-    prior = Normal(torch.zeros_like(mean), torch.ones_like(mean))
+    posterior = Normal(mean, torch.exp(0.5 * log_var), validate_args=False)
+    prior = Normal(torch.zeros_like(mean), torch.ones_like(mean), validate_args=False)
     return kl_divergence(posterior, prior).sum(-1)
 
 
