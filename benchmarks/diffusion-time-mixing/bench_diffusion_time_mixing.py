@@ -13,7 +13,7 @@ All on one CPU thread, at the quick setting's sizes (inputs 64, MLPs width
 2. One epoch of ``model/time-attention`` (width 256, 4 heads, two shared
    applications) on 1 077 trajectories of 6 x 16, against the same mixer
    built from ``nn.TransformerEncoderLayer`` (post-norm, FFN 2x, ReLU).
-3. Trajectory extraction at K = 25 (26 times) for 1 797 inputs: ``DRL.estimate``
+3. Trajectory extraction at K = 25 (26 times) for 1 797 and for 64 inputs: ``DRL.estimate``
    (one batched encoder call) against a Python loop over t.
 
 Time: CPU seconds (``time.process_time``, robust to a loaded machine), best of ``--repeats``.
@@ -121,9 +121,9 @@ def bench_epoch(repeats: int) -> tuple[float, float]:
     return best(epoch(ours), repeats), best(epoch(plain), repeats)
 
 
-def bench_trajectory(repeats: int, K: int) -> tuple[float, float, float]:
+def bench_trajectory(repeats: int, K: int, n: int = 1797) -> tuple[float, float, float]:
     torch.manual_seed(0)
-    drl, x, times = DRL(in_features=64), torch.randn(1797, 64), time_grid(K)
+    drl, x, times = DRL(in_features=64), torch.randn(n, 64), time_grid(K)
     batched = best(lambda: drl.estimate(x, times), repeats)
     loop = best(lambda: torch.stack([drl.encode(x, float(t)) for t in times], 1), repeats)
     diff = float((drl.estimate(x, times) - torch.stack([drl.encode(x, float(t)) for t in times], 1)).abs().max())
@@ -141,9 +141,10 @@ def main() -> None:
     o, p = bench_epoch(args.repeats)
     print(f"mixer epoch (1077 x 6 x 16) etude {1e3 * o:8.1f} ms   nn.TransformerEncoderLayer {1e3 * p:8.1f} ms   "
           f"ratio {p / o:5.2f}")
-    b, l, d = bench_trajectory(args.repeats, args.K)
-    print(f"trajectory K={args.K} (1797 inputs) batched {1e3 * b:8.1f} ms   loop over t {1e3 * l:8.1f} ms   "
-          f"speed-up {l / b:5.2f}x   max |diff| {d:.1e}")
+    for n in (1797, 64):
+        b, l, d = bench_trajectory(args.repeats, args.K, n)
+        print(f"trajectory K={args.K} ({n} inputs) batched {1e3 * b:8.2f} ms   loop over t {1e3 * l:8.2f} ms   "
+              f"speed-up {l / b:5.2f}x   max |diff| {d:.1e}")
 
 
 if __name__ == "__main__":
