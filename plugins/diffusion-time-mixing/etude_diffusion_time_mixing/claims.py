@@ -11,7 +11,10 @@ epoch): ``model/time-mlp`` (hidden 256) per t and on the concatenation,
 (GRU 64). The best single t is chosen on the val split. Each seed's encoder
 and its trajectories come from the artefact cache, so the claims share them;
 so do the per-t probe curves. The lambda_z = 1e-5 control (same everything
-else) is reported beside the gated numbers, never gated.
+else) is reported beside the gated numbers, never gated; so is a lambda_z = 1 encoder trained with
+the likelihood-weighted DSM form (g(t)^2 ||s + eps/sigma||^2, 2 log(1000) = 13.8 times the
+sigma^2-weighted term for the VE SDE), added after the first quick run showed the gated encoder's
+posterior collapse (the gate and its configuration were not changed).
 
 Full (one GPU): the same task, 20 000 encoder steps, K in {5, 10, 25}, the
 paper's mixer (width 256, dropout 0.25), 5 seeds. The CIFAR-10 claim needs
@@ -52,7 +55,10 @@ def _task(seed: int, label: str, train_size: int | None):
 # -- artefacts --------------------------------------------------------------------------------------
 def encode_trajectories(*, seed: int, device: str, drl: dict, lambda_z: float, Ks: list[int],
                         train_size: int | None) -> dict[str, Any]:
-    """Train DRL on the train split (seed) and return every split's trajectories for every K (artefact producer)."""
+    """Train DRL on the train split (seed) and return every split's trajectories for every K (artefact producer).
+
+    ``drl`` holds the DRL config overrides (width, latent_dim, steps and, for the weighting control, weighting).
+    """
     from .drl import DRL, time_grid  # noqa: PLC0415
 
     task = _task(seed, "AB", train_size)
@@ -88,15 +94,16 @@ def _readout(model: str, options: dict, epochs: int):
                               schedule="constant", epochs=epochs, batch_size=128, grad_clip=1.0)
 
 
-def _frozen(ctx: SeedContext, label: str, K: int, lambda_z: float = 1.0) -> _FrozenTrajectories:
+def _frozen(ctx: SeedContext, label: str, K: int, lambda_z: float = 1.0, weighting: str = "sigma2") -> _FrozenTrajectories:
     s = _setting(ctx)
-    cache = ctx.artefact(encode_trajectories, drl=s["drl"], lambda_z=lambda_z, Ks=s["Ks"], train_size=s["train_size"])
+    drl = s["drl"] if weighting == "sigma2" else {**s["drl"], "weighting": weighting}
+    cache = ctx.artefact(encode_trajectories, drl=drl, lambda_z=lambda_z, Ks=s["Ks"], train_size=s["train_size"])
     return _FrozenTrajectories(cache[f"K{K}"], _task(ctx.seed, label, s["train_size"]))
 
 
-def _probes(ctx: SeedContext, label: str, K: int, lambda_z: float = 1.0) -> dict[str, list[float]]:
+def _probes(ctx: SeedContext, label: str, K: int, lambda_z: float = 1.0, weighting: str = "sigma2") -> dict[str, Any]:
     s = _setting(ctx)
-    task = _frozen(ctx, label, K, lambda_z)
+    task = _frozen(ctx, label, K, lambda_z, weighting)
     val, test = [], []
     for k in range(K + 1):
         r = _readout("time-mlp", {"time_index": k, "hidden": s["mlp"]}, s["epochs"]).run(task, seed=ctx.seed,
@@ -129,6 +136,12 @@ def mixing_beats_best_time_run(ctx: SeedContext) -> dict[str, Any]:
     ctrl = _probes(ctx, "AB", K, 1e-5)
     out["control_lambda_1e-5"] = {"probes": ctrl, "best_t": ctrl["best_test"],
                                   "mixer": _fit(ctx, ctrl_task, "time-attention", dict(s["mixer"])).metrics["test_accuracy"]}
+    lik_task = _frozen(ctx, "AB", K, 1.0, "likelihood")
+    lik = _probes(ctx, "AB", K, 1.0, "likelihood")
+    out["control_likelihood_weighting"] = {
+        "probes": lik, "best_t": lik["best_test"],
+        "concat": _fit(ctx, lik_task, "time-mlp", {"hidden": s["mlp"]}).metrics["test_accuracy"],
+        "mixer": _fit(ctx, lik_task, "time-attention", dict(s["mixer"])).metrics["test_accuracy"]}
     return out
 
 
@@ -160,14 +173,20 @@ def _gain_rule(ctx: JudgeContext, runs: list[dict], key: str, name: str) -> Outc
 def mixing_beats_best_time_judge(ctx: JudgeContext, runs: list[dict]) -> Outcome:
     """Verdict (fixed before the first run, issue 31): on AB, holds when the attention mixer beats the best single t
     (chosen on val) on every seed with a paired mean gain >= 3 points (at every K of the scale); does not hold when
-    the paired 95% interval of the gain lies below 0 (at some K); else inconclusive. The lambda_z = 1e-5 control is
-    reported beside it, not gated. Smoke: plumbing only (holds = None)."""
+    the paired 95% interval of the gain lies below 0 (at some K); else inconclusive. The lambda_z = 1e-5 control and
+    the likelihood-weighted lambda_z = 1 encoder are reported beside it, not gated. Smoke: plumbing only (holds = None)."""
     outcome = _gain_rule(ctx, runs, "mixer", "mixer")
     ctrl = [r["control_lambda_1e-5"] for r in runs]
     outcome.metrics["control_lambda_1e-5"] = {
         "best_single_t": [c["best_t"] for c in ctrl], "mixer": [c["mixer"] for c in ctrl],
         "gain_points": [100 * (c["mixer"] - c["best_t"]) for c in ctrl],
         "per_t_test": [c["probes"]["test"] for c in ctrl]}
+    lik = [r["control_likelihood_weighting"] for r in runs if "control_likelihood_weighting" in r]
+    if lik:
+        outcome.metrics["control_likelihood_weighting"] = {
+            "best_single_t": [c["best_t"] for c in lik], "concat": [c["concat"] for c in lik],
+            "mixer": [c["mixer"] for c in lik], "gain_points": [100 * (c["mixer"] - c["best_t"]) for c in lik],
+            "per_t_test": [c["probes"]["test"] for c in lik]}
     _probe_figure(ctx, runs, "mixing-beats-best-time")
     holds = None if ctx.scale == "smoke" else outcome.holds
     return Outcome(holds=holds, metrics=outcome.metrics,
