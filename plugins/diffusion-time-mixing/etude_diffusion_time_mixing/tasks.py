@@ -1,6 +1,6 @@
 """Two-attribute digits: a coarse attribute (the digit) and a fine one (a faint checkerboard's sign).
 
-scikit-learn's 8x8 digits scaled to [-1, 1] (``x / 8 - 1``), plus ``s a c``
+The core's ``task/digits`` pool (scikit-learn's 8x8 digits, bundled) scaled to [-1, 1] (``2 x - 1``), plus ``s a c``
 with ``c_ij = (-1)^(i + j)`` the 8x8 checkerboard, ``a`` its amplitude
 (default 0.1, a twentieth of the pixel range) and ``s = +-1`` a random sign
 per example (seeded). Label A is the digit (10 classes), B the sign
@@ -56,7 +56,7 @@ class TwoAttributeDigits(Task):
     Default split (``test_fraction=0.25``): 1347 train / 450 test; with
     ``val_fraction=0.15`` a 270-example val split comes out of train. Every
     split's ``info`` holds ``"A"``, ``"B"`` and ``"AB"`` (int64) and ``"index"``
-    (the row in scikit-learn's digits); the train split also ``clean_targets``
+    (the row in the digits pool); the train split also ``clean_targets``
     and ``noisy`` (all False) as every data-layer task.
 
     Examples:
@@ -76,12 +76,12 @@ class TwoAttributeDigits(Task):
             self.split_names = ("train", "val", "test")
 
     def make_splits(self) -> dict[str, Split]:
-        from sklearn.datasets import load_digits  # noqa: PLC0415
+        from etude.data import Digits  # noqa: PLC0415
 
         c = self.config
-        data = load_digits()
-        digits = data.data.astype(np.float32) / 8.0 - 1.0
-        a_label = data.target.astype(np.int64)
+        pixels, a_label = Digits().load_pool()  # the core's digits: pixels / 16 in [0, 1], labels 0..9
+        digits = (2.0 * pixels - 1.0).astype(np.float32)
+        a_label = a_label.astype(np.int64)
         rng = np.random.default_rng(int(c.seed))
         b_label = rng.integers(0, 2, size=len(a_label)).astype(np.int64)
         sign = (2.0 * b_label - 1.0).astype(np.float32)

@@ -15,11 +15,12 @@ class TestTwoAttributeDigits(TaskConformance):
 
 
 def test_construction_matches_the_formula():
-    from sklearn.datasets import load_digits  # noqa: PLC0415
+    from etude.data import Digits  # noqa: PLC0415
 
     task = TwoAttributeDigits(seed=3, amplitude=0.2)
     split = task.split("train")
-    raw = load_digits().data.astype(np.float32)[split.info["index"].numpy()] / 8.0 - 1.0
+    pixels = Digits().load_pool()[0]  # pixel values / 16
+    raw = (pixels[split.info["index"].numpy()] * 16.0 / 8.0 - 1.0).astype(np.float32)
     sign = 2.0 * split.info["B"].numpy().astype(np.float32) - 1.0
     expected = raw + 0.2 * sign[:, None] * checkerboard()[None]
     np.testing.assert_allclose(split.inputs.numpy(), expected, atol=1e-6)
