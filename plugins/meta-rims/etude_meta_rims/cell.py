@@ -9,7 +9,8 @@ batched over the K modules (no Python loop over modules):
    layer's bias, as the official null key ``W 0 + b``). Module k's query
    comes from its previous state by a group-linear map, ``q_k = h_{t-1,k}
    W^q_k``; any registered attention mechanism (default ``multihead``, one
-   head) returns ``A_k`` (B, K, E) and its weights.
+   head, no output projection: the official read value is the attended
+   value itself) returns ``A_k`` (B, K, E) and its weights.
 2. **Null probability.** ``p_k`` = the head-mean attention probability on
    slot 0 (:func:`etude.kinds.attention.key_weights`), ``info["null_attention"]``.
 3. **Top-k competition.** The ``active`` = k_A modules with the *lowest*
@@ -97,7 +98,8 @@ class RIMCellConfig:
     input_attention: str = field(default="multihead", doc="registered attention mechanism of the input attention")
     input_attention_options: dict | None = field(
         default=None, converter=_optional_dict,
-        doc="config of the input attention (embed_dim is set; None: num_heads=1 for multihead, else its defaults)",
+        doc="config of the input attention (embed_dim is set; None: for multihead num_heads=1 and no output "
+            "projection, as the official input attention, else the mechanism's defaults)",
     )
     input_dropout: float = field(default=0.1, validator=in_range(0.0, 1.0, high_open=True),
                                  doc="dropout on the read value A_k in training (official attention dropout 0.1)")
@@ -127,7 +129,8 @@ class RIMCellConfig:
 def _attention(name: str, options: dict | None, embed_dim: int, default_heads: int) -> nn.Module:
     import etude  # noqa: PLC0415
 
-    opts = dict(options) if options is not None else ({"num_heads": default_heads} if name == "multihead" else {})
+    defaults = {"num_heads": default_heads, "output_projection": default_heads > 1}
+    opts = dict(options) if options is not None else (defaults if name == "multihead" else {})
     if "embed_dim" in opts:
         raise FieldValueError("attention options", opts, "options without 'embed_dim' (the cell sets it)")
     return etude.create("attention", name, embed_dim=embed_dim, **opts)

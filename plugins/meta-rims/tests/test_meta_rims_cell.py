@@ -180,7 +180,10 @@ def _mha(mech, q_in, k_in, heads):
         p = p / p.sum()
         probs.append(p)
         outs.append(sum(p[j] * v[j, sl] for j in range(k.shape[0])))
-    return mech.out_proj.weight @ torch.cat(outs) + mech.out_proj.bias, torch.stack(probs).mean(0)
+    out = torch.cat(outs)
+    if isinstance(mech.out_proj, nn.Linear):
+        out = mech.out_proj.weight @ out + mech.out_proj.bias
+    return out, torch.stack(probs).mean(0)
 
 
 def _reference_step(cell, slots, h, c):
