@@ -103,3 +103,17 @@ def test_created_through_the_registry():
     assert isinstance(cell, RIMCell)
     model = etude.create("model", "rims", input_size=4, output_size=2, hidden_size=4, num_modules=2, active=1)
     assert isinstance(model, RIMs)
+
+
+@pytest.mark.gpu
+def test_cuda_path_matches_cpu():
+    if not torch.cuda.is_available():
+        pytest.skip("needs CUDA")
+    model = _rims()
+    x = torch.randn(3, 5, 3)
+    cpu_logits, cpu_trace = model(x, return_trace=True)
+    gpu_logits, gpu_trace = model.to("cuda")(x.to("cuda"), return_trace=True)
+    assert torch.equal(cpu_trace["active"], gpu_trace["active"].cpu())
+    torch.testing.assert_close(cpu_logits, gpu_logits.cpu(), rtol=1e-4, atol=1e-5)
+    gpu_logits.sum().backward()
+    assert all(p.grad is not None and p.grad.is_cuda for p in model.cell.rnn.parameters())
