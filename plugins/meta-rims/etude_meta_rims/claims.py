@@ -302,8 +302,6 @@ def meta_rims_adaptation(*, seed: int, device: str, fast: str, model: str = "rim
     of equal size jointly (``fast="all"``). Returns the adaptation area and
     curve, the final training loss and the seconds.
     """
-    import etude  # noqa: PLC0415
-
     from .models import RIMs, match_parameters  # noqa: PLC0415
     from .procedure import MetaRIMs  # noqa: PLC0415
     from .tasks import SparseChange  # noqa: PLC0415
@@ -323,7 +321,6 @@ def meta_rims_adaptation(*, seed: int, device: str, fast: str, model: str = "rim
         net = match_parameters(RIMs(input_size=width, output_size=1, **options), dropout=0.0)
     elif model != "rims":
         raise ValueError(f"meta_rims_adaptation: model must be 'rims' or 'lstm', got {model!r}")
-    del etude
     start = time.perf_counter()
     result = proc.run(task, seed=seed, device=device, model=net)
     return {"area": result.metrics["adaptation_area"], "curve": result.history["adapt_curve"],

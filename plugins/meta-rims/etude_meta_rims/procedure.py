@@ -229,7 +229,7 @@ class MetaRIMs(Procedure):
             for p in fast:
                 if id(p) not in slow_ids:
                     p.copy_(params[names[id(p)]])
-        return inner_loss, float(loss)
+        return inner_loss, float(loss.detach())
 
     def meta_step(self, model: nn.Module, support: tuple[Tensor, Tensor], query: tuple[Tensor, Tensor],
                   optimizer: torch.optim.Optimizer) -> tuple[float, float]:
