@@ -53,7 +53,10 @@ from .encoder import RotationEncoder, rotation_matrix
 from .episodes import make_meta_optimizer
 from .regret import regret_grad, transfer_regret
 
-__all__ = ["mdn_log_prob", "online_log_likelihood_fn", "encoder_regret", "encoder_meta_train"]
+__all__ = [
+    "mdn_log_prob", "online_log_likelihood_fn", "stack_hypotheses", "pair_log_prob", "pair_online_log_likelihood",
+    "encoder_regret", "encoder_meta_train",
+]
 
 _LOG_2PI = math.log(2 * math.pi)
 
@@ -67,6 +70,32 @@ def mdn_log_prob(mdn: MixtureDensityNetwork, params: dict[str, Tensor], y: Tenso
     return (logits.log_softmax(-1) + comp).logsumexp(-1)
 
 
+def _adam_step(params: dict, grads, m: dict, v: dict, t: int, lr: float) -> dict:
+    """One Adam step written out (``torch.optim.Adam``'s defaults), differentiable in ``grads``."""
+    new = {}
+    for (k, p), g in zip(params.items(), grads):
+        m[k] = 0.9 * m[k] + 0.1 * g
+        v[k] = 0.999 * v[k] + 0.001 * g * g
+        denom = torch.sqrt(v[k] / (1 - 0.999**t) + 1e-30) + 1e-8  # 1e-30: no inf derivative at g = 0
+        new[k] = p - lr * (m[k] / (1 - 0.9**t)) / denom
+    return new
+
+
+def _online(log_prob, params: dict, steps: int, lr: float, create_graph: bool) -> Tensor:
+    m = {k: torch.zeros_like(p) for k, p in params.items()}
+    v = {k: torch.zeros_like(p) for k, p in params.items()}
+    total = 0.0
+    for t in range(1, steps + 1):
+        ll = log_prob(params)  # (..., n)
+        total = total + ll.sum(-1)
+        if t == steps:
+            break  # the last step's update is never scored
+        grads = torch.autograd.grad(-ll.mean(-1).sum(), list(params.values()), create_graph=create_graph,
+                                    retain_graph=True)
+        params = _adam_step(params, grads, m, v, t, lr)
+    return total
+
+
 def online_log_likelihood_fn(
     mdn: MixtureDensityNetwork, x: Tensor, y: Tensor, steps: int, lr: float, *, create_graph: bool = True,
 ) -> Tensor:
@@ -77,45 +106,58 @@ def online_log_likelihood_fn(
     ``x`` and ``y`` through the adapted parameters.
     """
     params = {k: p.detach().requires_grad_(True) for k, p in mdn.body.named_parameters()}
-    m = {k: torch.zeros_like(p) for k, p in params.items()}
-    v = {k: torch.zeros_like(p) for k, p in params.items()}
-    total = x.new_zeros(())
-    for t in range(1, steps + 1):
-        ll = mdn_log_prob(mdn, params, y, x)
-        total = total + ll.sum()
-        if t == steps:
-            break  # the last step's update is never scored
-        grads = torch.autograd.grad(-ll.mean(), list(params.values()), create_graph=create_graph, retain_graph=True)
-        new = {}
-        for (k, p), g in zip(params.items(), grads):
-            m[k] = 0.9 * m[k] + 0.1 * g
-            v[k] = 0.999 * v[k] + 0.001 * g * g
-            denom = torch.sqrt(v[k] / (1 - 0.999**t) + 1e-30) + 1e-8  # 1e-30: no inf derivative at g = 0
-            new[k] = p - lr * (m[k] / (1 - 0.9**t)) / denom
-        params = new
-    return total
+    return _online(lambda p: mdn_log_prob(mdn, p, y, x), params, steps, lr, create_graph)
+
+
+def stack_hypotheses(g1: MixtureDensityNetwork, g2: MixtureDensityNetwork) -> dict[str, Tensor]:
+    """The two conditionals' body parameters stacked ``(2, ...)`` (G1 first), fresh leaves."""
+    params, _ = torch.func.stack_module_state([g1.body, g2.body])
+    return {k: p.detach().requires_grad_(True) for k, p in params.items()}
+
+
+def pair_log_prob(template: MixtureDensityNetwork, params: dict[str, Tensor], y: Tensor, x: Tensor) -> Tensor:
+    """``log p_h(y[h] | x[h])`` for both hypotheses at once: params ``(2, ...)``, x, y ``(2, n)`` -> ``(2, n)``."""
+    return torch.func.vmap(lambda p, yy, xx: mdn_log_prob(template, p, yy, xx))(params, y, x)
+
+
+def pair_online_log_likelihood(
+    template: MixtureDensityNetwork, params: dict[str, Tensor], x: Tensor, y: Tensor, steps: int, lr: float,
+    *, create_graph: bool = True,
+) -> Tensor:
+    """:func:`online_log_likelihood_fn` for both stacked hypotheses in one pass; returns ``(2,)``.
+
+    The gradient of the summed per-hypothesis losses is, slice by slice, each hypothesis' own gradient,
+    and Adam is elementwise: this equals two separate calls.
+    """
+    start = {k: p.detach().requires_grad_(True) for k, p in params.items()}
+    return _online(lambda p: pair_log_prob(template, p, y, x), start, steps, lr, create_graph)
 
 
 def encoder_regret(
-    gamma: Tensor, encoded: Tensor, g1: MixtureDensityNetwork, g2: MixtureDensityNetwork,
-    marginal1: Tensor | float, marginal2: Tensor | float, *, steps: int = 5, lr: float = 1e-3,
+    gamma: Tensor, encoded: Tensor, template: MixtureDensityNetwork, params: dict[str, Tensor],
+    marginals: Tensor, *, steps: int = 5, lr: float = 1e-3,
 ) -> tuple[Tensor, Tensor, Tensor]:
     """The regret of one transfer, differentiable in the encoded samples ``(n, 2)`` (columns U, V).
 
-    ``marginal1``/``marginal2``: summed log-likelihoods of U and V under their fitted marginals
-    (constants, counted once per fine-tuning step). Returns ``(R, log L1, log L2)``.
+    ``params``: both conditionals stacked (:func:`stack_hypotheses`); ``marginals`` ``(2,)``: summed
+    log-likelihoods of U (G1) and V (G2) under their fitted marginals, counted once per fine-tuning
+    step. Returns ``(R, log L1, log L2)``.
     """
     u, v = encoded[:, 0], encoded[:, 1]
-    log_l1 = online_log_likelihood_fn(g1, u, v, steps, lr) + steps * marginal1
-    log_l2 = online_log_likelihood_fn(g2, v, u, steps, lr) + steps * marginal2
-    return transfer_regret(gamma, log_l1, log_l2), log_l1, log_l2
+    cond = pair_online_log_likelihood(template, params, torch.stack([u, v]), torch.stack([v, u]), steps, lr)
+    log_l = cond + steps * marginals
+    return transfer_regret(gamma, log_l[0], log_l[1]), log_l[0], log_l[1]
 
 
-def _preheat(mdn: MixtureDensityNetwork, batches: list[tuple[Tensor, Tensor]], lr: float) -> None:
-    """Adam (a fresh optimiser, as the notebook's ``train_nll``) on ``-mean log p(y | x)`` per batch."""
-    opt = torch.optim.Adam(mdn.parameters(), lr=lr)
-    for x, y in batches:
-        loss = -mdn.log_prob(y, x).mean()
+def _preheat(template: MixtureDensityNetwork, params: dict[str, Tensor], batches: Tensor, lr: float) -> None:
+    """Adam (a fresh optimiser, as the notebook's ``train_nll``) on each hypothesis' ``-mean log p``.
+
+    ``batches`` ``(steps, n, 2)`` encoded (U, V); updates the stacked ``params`` in place.
+    """
+    opt = torch.optim.Adam(list(params.values()), lr=lr)
+    for b in batches:
+        u, v = b[:, 0], b[:, 1]
+        loss = -pair_log_prob(template, params, torch.stack([v, u]), torch.stack([u, v])).mean(-1).sum()
         opt.zero_grad()
         loss.backward()
         opt.step()
@@ -137,7 +179,8 @@ def encoder_meta_train(
     scm = create_spline_scm("A->B", g)
     mix = rotation_matrix(torch.tensor(float(mixing_angle)))
     encoder = RotationEncoder(init_angle=init_angle)
-    g1, g2 = MixtureDensityNetwork(components, capacity), MixtureDensityNetwork(components, capacity)
+    template = MixtureDensityNetwork(components, capacity)
+    params = stack_hypotheses(template, MixtureDensityNetwork(components, capacity))
     gamma = torch.zeros(1, dtype=torch.float64)
     gamma_opt = make_meta_optimizer("adam", meta_lr)
     theta_opt = torch.optim.Adam(encoder.parameters(), lr=encoder_lr)
@@ -148,24 +191,21 @@ def encoder_meta_train(
     thetas, sigmas = [], []
     for _ in range(meta_steps):
         with torch.no_grad():
-            train = [encoder(observe(scm.sample(samples, g))) for _ in range(preheat_steps)]
-        _preheat(g1, [(t[:, 0], t[:, 1]) for t in train], preheat_lr)
-        _preheat(g2, [(t[:, 1], t[:, 0]) for t in train], preheat_lr)
+            train = encoder(observe(scm.sample(preheat_steps * samples, g))).view(preheat_steps, samples, 2)
+        _preheat(template, params, train, preheat_lr)
         m = float(torch.empty(()).uniform_(-shift, shift, generator=g))
         with torch.no_grad():
             obs = observe(scm.replace_mechanism("A", LinearGaussian((), m, 2.0)).sample(samples, g))
         enc = encoder(obs)
-        u, v = enc[:, 0].double(), enc[:, 1].double()
-        fit1 = fit_gaussian_mixture(u.detach(), components, em_iters)
-        fit2 = fit_gaussian_mixture(v.detach(), components, em_iters)
+        uv = enc.T.double()  # (2, n): U (the parent in G1), V (the parent in G2)
+        fits = fit_gaussian_mixture(uv.detach(), components, em_iters)
         if marginal_gradient:  # at the EM fit, d/dtheta of the fitted log-likelihood is the partial one
-            marg1, marg2 = gaussian_mixture_log_prob(u, fit1).sum(), gaussian_mixture_log_prob(v, fit2).sum()
+            marginals = gaussian_mixture_log_prob(uv, fits).sum(-1)
         else:  # the notebook's baseline: a constant
             with torch.no_grad():
-                marg1, marg2 = gaussian_mixture_log_prob(u, fit1).sum(), gaussian_mixture_log_prob(v, fit2).sum()
-        marg1, marg2 = marg1.float(), marg2.float()
+                marginals = gaussian_mixture_log_prob(uv, fits).sum(-1)
         regret, log_l1, log_l2 = encoder_regret(
-            gamma.float(), enc, g1, g2, marg1, marg2, steps=finetune_steps, lr=finetune_lr,
+            gamma.float(), enc, template, params, marginals.float(), steps=finetune_steps, lr=finetune_lr,
         )
         theta_opt.zero_grad()
         regret.sum().backward()

@@ -11,7 +11,8 @@ from etude_meta_transfer.continuous import MixtureDensityNetwork
 from etude_meta_transfer.encoder import RotationEncoder, angle_to_solution, rotation_matrix, solution_index
 from etude_meta_transfer.regret import regret_grad
 from etude_meta_transfer.representation import (
-    encoder_meta_train, encoder_regret, mdn_log_prob, online_log_likelihood_fn,
+    encoder_meta_train, encoder_regret, mdn_log_prob, online_log_likelihood_fn, pair_online_log_likelihood,
+    stack_hypotheses,
 )
 
 
@@ -111,7 +112,19 @@ def test_online_likelihood_scores_before_each_step_and_leaves_the_module_alone()
 
 def _regret_at(theta, obs, g1, g2, gamma):
     enc = obs @ rotation_matrix(theta).T
-    return encoder_regret(gamma, enc, g1, g2, -120.0, -125.0, steps=3, lr=0.05)
+    marginals = torch.tensor([-120.0, -125.0], dtype=torch.float64)
+    return encoder_regret(gamma, enc, g1, stack_hypotheses(g1, g2), marginals, steps=3, lr=0.05)
+
+
+def test_both_hypotheses_in_one_pass_equal_two_separate_ones():
+    torch.manual_seed(3)
+    g1 = MixtureDensityNetwork(components=3, capacity=8).double()
+    g2 = MixtureDensityNetwork(components=3, capacity=8).double()
+    u, v = torch.randn(50, dtype=torch.float64), torch.randn(50, dtype=torch.float64)
+    pair = pair_online_log_likelihood(g1, stack_hypotheses(g1, g2), torch.stack([u, v]), torch.stack([v, u]), 4, 0.05)
+    one = online_log_likelihood_fn(g1, u, v, 4, 0.05)
+    two = online_log_likelihood_fn(g2, v, u, 4, 0.05)
+    torch.testing.assert_close(pair, torch.stack([one, two]), atol=1e-10, rtol=0)
 
 
 def test_regret_theta_gradient_matches_finite_differences():
