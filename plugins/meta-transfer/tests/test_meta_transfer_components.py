@@ -145,3 +145,17 @@ def test_neural_estimator_bad_input():
         est.fit(train, transfers.index_fill(0, torch.tensor([0]), float("nan")))
     with pytest.raises(Exception, match="regret"):
         etude.create("estimator", "meta-transfer-direction", hypotheses="mlp", regret="per-batch")
+
+
+@pytest.mark.slow
+def test_mlp_hypotheses_find_the_direction_and_the_control():
+    """The official run_mlp.py inner loop (10 samples of batch 1, SGD 1e-2, Adam 0.1 on gamma), 150 episodes."""
+    sig = {}
+    for cause in ("A", "B"):
+        torch.manual_seed(0)
+        t = etude.create("task", "bivariate-transfer", num_categories=10, num_train=10_000, episodes=150,
+                         test_episodes=5, steps=10, batch_size=1, cause=cause, seed=3)
+        est = etude.create("estimator", "meta-transfer-direction", hypotheses="mlp", inner_lr=1e-2,
+                           meta_optimizer="adam", meta_lr=0.1, pretrain_steps=500)
+        sig[cause] = float(torch.sigmoid(est.fit(t.split("train").inputs, t.split("transfer").inputs).gamma))
+    assert sig["A"] > 0.8 and sig["B"] < 0.2, sig
