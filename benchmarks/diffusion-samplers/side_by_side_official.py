@@ -37,6 +37,9 @@ import torch
 ITERS, T, BATCH, EVAL = 1000, 10, 256, 2000
 
 
+PIS = False  # --pis: the official PIS architecture with a zero-initialised output (closer to etude's policy network)
+
+
 def official_run(seed: int, *, mode: str, learned_variance: bool, factor: float, decay: int) -> dict[str, float]:
     from energies import NineGaussianMixture
     from evaluations import log_partition_function
@@ -50,7 +53,7 @@ def official_run(seed: int, *, mode: str, learned_variance: bool, factor: float,
     gfn = GFN(2, 64, 64, 64, 64, trajectory_length=T, clipping=False, lgv_clip=1e2, gfn_clip=1e4, langevin=False,
               learned_variance=learned_variance, partial_energy=fl, log_var_range=4.0, pb_scale_range=0.1,
               t_scale=5.0, langevin_scaling_per_dimension=False, conditional_flow_model=fl, learn_pb=False,
-              pis_architectures=False, lgv_layers=3, joint_layers=2, zero_init=False, device=cpu)
+              pis_architectures=PIS, lgv_layers=3, joint_layers=2, zero_init=PIS, device=cpu)
     optimiser = get_gfn_optimizer(gfn, 1e-3, 1e-2 if fl else 1e-1, 1e-3, False, fl, False, 1e-7)
     coeff = cal_subtb_coef_matrix(2, T)
     gfn.train()
@@ -86,6 +89,7 @@ def main() -> None:
     parser.add_argument("--official-decay", action="store_true", help="decay exploration over 5 000 iterations, as train.py")
     parser.add_argument("--codes", default="official,etude")
     parser.add_argument("--only", default="", help="run only the settings whose name contains this text")
+    parser.add_argument("--pis", action="store_true", help="official runs use --pis_architectures --zero_init")
     parser.add_argument("--out", default=None, help="write the results as JSON here")
     args = parser.parse_args()
     if not (pathlib.Path(args.official) / "models" / "gfn.py").exists():
@@ -97,6 +101,8 @@ def main() -> None:
     settings.update({f"tb + expl {f} (learned var)": ("tb", True, float(f)) for f in args.factors.split(",")})
     settings.update({"tb (fixed var)": ("tb", False, 0.0), "fl-subtb (fixed var)": ("subtb", False, 0.0)})
     settings = {k: v for k, v in settings.items() if args.only in k}
+    global PIS
+    PIS = args.pis
     runners = {"official": official_run, "etude": etude_run}
     results: dict = {}
     for code in args.codes.split(","):
