@@ -12,6 +12,8 @@ _EXPORTS = {
     "ESBN": "esbn",
     "RelationalMLP": "baselines",
     "RelationalTransformer": "baselines",
+    "RelationalLSTM": "baselines",
+    "VARIANTS": "variants",
     "RMTS": "tasks",
     "DistributionOf3": "tasks",
     "IdentityRules": "tasks",

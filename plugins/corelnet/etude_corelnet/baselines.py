@@ -9,6 +9,9 @@ encodings by default.
 * ``RelationalTransformer``: z_i + p_i (learned positions), L post-norm blocks
   ``h <- LN(h + Attn(h)); h <- LN(h + FFN(h))`` with a registered attention
   by name (default ``multihead``, 8 heads), mean pool over objects, linear classifier.
+* ``RelationalLSTM``: an LSTM (hidden 512, the reference's ``LSTM.py``) reads
+  z_1 .. z_N in order; y = W h_N. Initialised as the reference: zero biases,
+  Xavier-normal gate weights, gain 5/3 on the cell-candidate (tanh) block.
 
 References:
     G. Kerg et al., arXiv:2206.05056, 2022 (the baselines of its Tables);
@@ -117,4 +120,50 @@ class RelationalTransformer(Model):
         return self.head(h.mean(1))
 
 
-__all__ = ["RelationalMLP", "RelationalMLPConfig", "RelationalTransformer", "RelationalTransformerConfig"]
+@configclass
+class RelationalLSTMConfig:
+    input_shape: tuple[int, ...] = field(converter=_shape, validator=check_input_shape, doc="(N, *object_shape)")
+    num_classes: int = field(validator=positive, doc="outputs")
+    encoder: str = field(default="mlp", doc="registered per-object encoder model")
+    encoder_options: dict = field(factory=dict, doc="config of the encoder (sizes filled in)")
+    z_dim: int = field(default=128, validator=positive, doc="encoding width d")
+    context_norm: str = field(default="all", validator=one_of("none", "all"), doc="context norm over the objects")
+    hidden: int = field(default=512, validator=positive, doc="LSTM width (the reference: 512)")
+
+
+class RelationalLSTM(Model):
+    """An LSTM over the per-object encodings in slot order, classifying from its last output (the 'LSTM' baseline).
+
+    Examples:
+        >>> import torch
+        >>> RelationalLSTM(input_shape=(6, 32), num_classes=2, z_dim=16, hidden=32)(torch.randn(3, 6, 32)).shape
+        torch.Size([3, 2])
+    """
+
+    Config = RelationalLSTMConfig
+
+    def __init__(self, config: Any = None, **overrides: Any) -> None:
+        super().__init__(config, **overrides)
+        c = self.config
+        self.encoder = ObjectEncoder(c.encoder, tuple(c.input_shape[1:]), c.z_dim, c.encoder_options)
+        self.norm = ContextNorm(c.z_dim) if c.context_norm == "all" else nn.Identity()
+        self.lstm = nn.LSTM(c.z_dim, c.hidden, batch_first=True)
+        self.y_out = nn.Linear(c.hidden, c.num_classes)
+        h = c.hidden
+        with torch.no_grad():
+            for name, p in self.lstm.named_parameters():
+                if "bias" in name:
+                    p.zero_()
+                else:  # gate order i, f, g, o: sigmoid gates Xavier-normal, the tanh block with gain 5/3
+                    nn.init.xavier_normal_(p[: 2 * h])
+                    nn.init.xavier_normal_(p[2 * h: 3 * h], gain=5.0 / 3.0)
+                    nn.init.xavier_normal_(p[3 * h:])
+            nn.init.xavier_normal_(self.y_out.weight)
+            self.y_out.bias.zero_()
+
+    def forward(self, x: Tensor) -> Tensor:
+        out, _ = self.lstm(self.norm(self.encoder(x)))
+        return self.y_out(out[:, -1])
+
+
+__all__ = ["RelationalLSTM", "RelationalLSTMConfig", "RelationalMLP", "RelationalMLPConfig", "RelationalTransformer", "RelationalTransformerConfig"]

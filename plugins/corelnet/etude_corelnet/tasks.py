@@ -22,6 +22,15 @@ example from ``argsort`` of uniform noise), labels uniform over the choices:
 ``info["objects"]`` holds the object id of every slot (n, N); the task's
 ``task_segments`` are the slot groups of task-segmented context norm.
 
+``variant`` selects one of the paper's harder variants of a task
+(:mod:`etude_corelnet.variants`: ``rmts3-hard`` of rmts, ``dist10-hard7`` of
+distribution-of-3, ``identity-rules4`` and ``identity-rules4-flipped`` of
+identity-rules). Their ``train`` and ``test`` splits use the training patterns
+on the training objects; ``ood`` the test patterns on the held-out objects (all
+objects when ``holdout`` is 0), as the repository tests them; ``novel-rules``
+the test patterns on the training objects (new relations only).
+``info["rule"]`` holds the pattern id of every example.
+
 References:
     T. W. Webb, I. Sinha, J. D. Cohen, "Emergent Symbols through Binding in External
     Memory", ICLR 2021, arXiv:2012.14601 (the tasks);
@@ -39,6 +48,8 @@ from torch import Tensor
 from etude.config import FieldValueError, configclass, field, one_of, positive
 from etude.data.base import seed_field
 from etude.kinds import Split, Task
+
+from .variants import VARIANTS
 
 #: 100 characters DejaVu Sans renders distinctly (Latin, digits, Greek, symbols).
 GLYPHS = ("ABCDEFGHIJKLMNOPQRSTUVWXYZ" "abcdefghijkmnopqrstuvwxyz" "023456789"
@@ -156,6 +167,8 @@ class RelationalTaskConfig:
     num_train: int = field(default=6400, validator=positive, doc="training examples")
     num_test: int = field(default=1000, validator=positive, doc="in-distribution test examples (training objects)")
     num_ood: int = field(default=2000, validator=positive, doc="out-of-distribution examples (held-out objects)")
+    variant: str = field(default="standard", doc="'standard' or a harder variant of this task: 'rmts3-hard' (rmts), "
+                         "'dist10-hard7' (distribution-of-3), 'identity-rules4' / 'identity-rules4-flipped' (identity-rules)")
 
     def __attrs_post_init__(self) -> None:
         if self.object_bank == "glyphs" and self.num_objects != 100:
@@ -176,9 +189,19 @@ class RelationalTask(Task):
         c = self.config
         self._sample, self.num_slots, self.num_classes, self.task_segments = _GENERATORS[self.name]
         need = _DISTINCT[self.name]
+        self.variant = None
+        if c.variant != "standard":
+            mine = sorted(k for k, v in VARIANTS.items() if v.task == self.name)
+            if c.variant not in mine:
+                raise FieldValueError("variant", c.variant, f"one of {['standard', *mine]} for task {self.name!r}")
+            self.variant = VARIANTS[c.variant]
+            self.num_slots, self.num_classes = self.variant.num_slots, self.variant.num_classes
+            self.task_segments, need = self.variant.segments, self.variant.distinct
+            self.split_names = ("train", "test", "ood", "novel-rules")
         if c.num_objects - c.holdout < need or (c.holdout and c.holdout < need):
             raise FieldValueError("holdout", c.holdout, f"leaving >= {need} training and >= {need} held-out objects "
-                                  f"({self.name} uses {need} distinct objects per example)")
+                                  f"({c.variant if self.variant else self.name} uses up to {need} distinct objects "
+                                  "per example)")
         self.input_shape = (self.num_slots, c.object_dim) if c.object_bank == "gaussian" else (self.num_slots, 32, 32)
         perm = torch.randperm(c.num_objects, generator=torch.Generator().manual_seed(int(c.seed)))
         self.train_objects = perm[: c.num_objects - c.holdout].sort().values
@@ -198,6 +221,16 @@ class RelationalTask(Task):
         bank = self.bank()
         ood_pool = self.heldout_objects if c.holdout else self.train_objects
         out = {}
+        if self.variant is not None:
+            v = self.variant
+            for i, (name, pool, n, fn) in enumerate((("train", self.train_objects, c.num_train, v.train),
+                                                      ("test", self.train_objects, c.num_test, v.train),
+                                                      ("ood", ood_pool, c.num_ood, v.test),
+                                                      ("novel-rules", self.train_objects, c.num_test, v.test))):
+                g = torch.Generator().manual_seed(int(c.seed) * 4 + i + 100_003)
+                ids, y, rule = fn(pool, n, g)
+                out[name] = Split(bank[ids], y.long(), {"objects": ids, "rule": rule})
+            return out
         for i, (name, pool, n) in enumerate((("train", self.train_objects, c.num_train),
                                               ("test", self.train_objects, c.num_test),
                                               ("ood", ood_pool, c.num_ood))):

@@ -5,7 +5,8 @@ import pytest
 import etude
 from etude.claims import run_claim
 
-CLAIMS = ("corelnet/ood-generalisation", "corelnet/partition-ablation", "corelnet/across-tasks")
+CLAIMS = ("corelnet/ood-generalisation", "corelnet/partition-ablation", "corelnet/across-tasks",
+          "corelnet/harder-variants")
 
 
 @pytest.mark.parametrize("claim_id", CLAIMS)
@@ -21,3 +22,18 @@ def test_claim_at_smoke_scale(claim_id, tmp_path):
         assert set(outcome.metrics["same_different_per_seed_ood"]) == set(ood)
     if claim_id == "corelnet/across-tasks":
         assert set(outcome.metrics) == {"distribution-of-3", "identity-rules"}
+    if claim_id == "corelnet/harder-variants":
+        assert set(outcome.metrics) == {"rmts3-hard", "dist10-hard7", "identity-rules4-flipped", "cpu_seconds"}
+        for v in ("rmts3-hard", "dist10-hard7", "identity-rules4-flipped"):
+            m = outcome.metrics[v]
+            assert set(m["per_seed_ood"]) == {"corelnet", "esbn"}
+            assert all(0.0 <= x[0] <= 1.0 for x in m["per_seed_novel_rules"].values())
+
+
+def test_full_scale_plans_without_training():
+    """The full-scale settings name the paper's grid; infeasible (task, m) pairs are skipped, not crashed on."""
+    from etude_corelnet.claims import HOLDOUTS_FULL, TASKS, _feasible
+
+    assert HOLDOUTS_FULL == (0, 50, 85, 95, 98)
+    assert [t for t in TASKS if not _feasible(t, 98)] == ["rmts", "distribution-of-3", "identity-rules"]
+    assert all(_feasible(t, m) for t in TASKS for m in (0, 50, 85, 95))

@@ -66,6 +66,34 @@ class TestRelationalTransformer(ModelConformance):
         return _inputs(dtype, device)
 
 
+class TestRelationalLSTM(ModelConformance):
+    component = ("model", "relational-lstm")
+
+    def make_model(self):
+        return self.create(**SMALL, hidden=16)
+
+    def make_inputs(self, dtype=torch.float32, device="cpu"):
+        return _inputs(dtype, device)
+
+
+def test_lstm_reads_the_encodings_in_slot_order_and_classifies_its_last_output():
+    """y = W h_N of an LSTM over the context-normalised encodings, recomputed step by step with LSTMCell weights."""
+    torch.manual_seed(0)
+    net = etude.create("model", "relational-lstm", **SMALL, hidden=8)
+    (x,) = _inputs(torch.float32, "cpu")
+    z = net.norm(net.encoder(x))
+    cell = torch.nn.LSTMCell(z.shape[-1], 8)
+    with torch.no_grad():
+        for a, b in (("weight_ih", "weight_ih_l0"), ("weight_hh", "weight_hh_l0"), ("bias_ih", "bias_ih_l0"),
+                     ("bias_hh", "bias_hh_l0")):
+            getattr(cell, a).copy_(getattr(net.lstm, b))
+    h = c = torch.zeros(z.shape[0], 8)
+    for t in range(z.shape[1]):
+        h, c = cell(z[:, t], (h, c))
+    torch.testing.assert_close(net(x), net.y_out(h))
+    assert all(float(b.abs().max()) == 0.0 for n, b in net.lstm.named_parameters() if "bias" in n)  # reference init
+
+
 class TestESBN(ModelConformance):
     component = ("model", "esbn")
 

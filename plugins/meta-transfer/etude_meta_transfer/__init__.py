@@ -9,7 +9,8 @@ hypotheses batched over runs (:class:`TabularHypotheses`,
 :func:`hypothesis_scms`), transfer episodes (:func:`meta_train`,
 :func:`online_log_likelihood`), the estimator :class:`MetaTransferDirection`,
 the procedure :class:`MetaTransfer`, the task :class:`BivariateTransferTask`, and the continuous
-multimodal experiment (:class:`MixtureDensityNetwork`, :func:`continuous_meta_train`).
+multimodal experiment (:class:`MixtureDensityNetwork`, :func:`continuous_meta_train`), and the
+representation-learning experiment (:class:`RotationEncoder`, :func:`encoder_meta_train`).
 Graphs, mechanisms and interventions come from etude-scm.
 """
 
@@ -39,6 +40,15 @@ _EXPORTS = {
     "continuous_meta_train": "continuous",
     "fit_gaussian_mixture": "continuous",
     "gaussian_mixture_log_prob": "continuous",
+    "RotationEncoder": "encoder",
+    "RotationEncoderConfig": "encoder",
+    "rotation_matrix": "encoder",
+    "angle_to_solution": "encoder",
+    "solution_index": "encoder",
+    "mdn_log_prob": "representation",
+    "online_log_likelihood_fn": "representation",
+    "encoder_regret": "representation",
+    "encoder_meta_train": "representation",
     "BivariateTransferTask": "tasks",
     "BivariateTransferTaskConfig": "tasks",
     "SplineTransferTask": "tasks",

@@ -62,25 +62,30 @@ class MixtureDensityNetwork(nn.Module):
 
 
 def fit_gaussian_mixture(x: Tensor, components: int = 10, iters: int = 50) -> tuple[Tensor, Tensor, Tensor]:
-    """EM for a 1-D Gaussian mixture (init: means at quantiles, common scale); returns (log weights, means, scales)."""
+    """EM for 1-D Gaussian mixtures (init: means at quantiles, common scale); returns (log weights, means, scales).
+
+    ``x`` is ``(n,)`` or batched ``(..., n)``, one mixture per leading index (parameters ``(..., K)``).
+    """
     x = x.detach()
     q = torch.linspace(0.5 / components, 1 - 0.5 / components, components, dtype=x.dtype)
-    mu = torch.quantile(x, q)
-    sd = torch.full_like(mu, float(x.std()) / math.sqrt(components) + 1e-3)
+    mu = torch.quantile(x, q, dim=-1).movedim(0, -1)  # (..., K)
+    sd = (x.std(-1, keepdim=True) / math.sqrt(components) + 1e-3).expand_as(mu)
     logw = torch.full_like(mu, -math.log(components))
+    xs = x.unsqueeze(-1)  # (..., n, 1)
     for _ in range(iters):
-        lp = logw + Normal(mu, sd).log_prob(x.unsqueeze(-1))  # (n, K)
+        lp = logw.unsqueeze(-2) + Normal(mu.unsqueeze(-2), sd.unsqueeze(-2)).log_prob(xs)  # (..., n, K)
         r = (lp - lp.logsumexp(-1, keepdim=True)).exp()
-        nk = r.sum(0) + 1e-10
-        mu = (r * x.unsqueeze(-1)).sum(0) / nk
-        sd = ((r * (x.unsqueeze(-1) - mu) ** 2).sum(0) / nk).sqrt().clamp_min(1e-2)
-        logw = (nk / nk.sum()).log()
+        nk = r.sum(-2) + 1e-10
+        mu = (r * xs).sum(-2) / nk
+        sd = ((r * (xs - mu.unsqueeze(-2)) ** 2).sum(-2) / nk).sqrt().clamp_min(1e-2)
+        logw = (nk / nk.sum(-1, keepdim=True)).log()
     return logw, mu, sd
 
 
 def gaussian_mixture_log_prob(x: Tensor, params: tuple[Tensor, Tensor, Tensor]) -> Tensor:
+    """Log-density of ``x`` ``(..., n)`` under mixtures ``(log weights, means, scales)`` each ``(..., K)``."""
     logw, mu, sd = params
-    return (logw + Normal(mu, sd).log_prob(x.unsqueeze(-1))).logsumexp(-1)
+    return (logw.unsqueeze(-2) + Normal(mu.unsqueeze(-2), sd.unsqueeze(-2)).log_prob(x.unsqueeze(-1))).logsumexp(-1)
 
 
 def _pretrain(mdn: MixtureDensityNetwork, scm: SCM, x_name: str, y_name: str, steps: int, batch: int, g) -> None:

@@ -46,6 +46,11 @@ def register_components(registry):
         example={"num_categories": 4, "num_train": 100, "episodes": 3, "test_episodes": 2, "seed": 0},
     )
     registry.add(
+        "model", "rotation-encoder", "etude_meta_transfer.encoder:RotationEncoder",
+        summary="(U, V) = R(theta)(X, Y): a learnable rotation mapping observations back to causal variables.",
+        example={"init_angle": 0.0},
+    )
+    registry.add(
         "task", "spline-transfer", "etude_meta_transfer.tasks:SplineTransferTask",
         summary="B := spline(A) + N(0, 1) (etude-scm); A ~ N(0, 4) to train, N(m, 4), m in {-4..4}, for transfers.",
         example={"num_train": 100, "episodes": 3, "test_episodes": 2, "samples": 50, "seed": 0},
@@ -99,4 +104,15 @@ def register_claims(registry):
         ),
         source="Sec. 4 (continuous multimodal variables; notebook bivariate-continuous-multimodal/02)",
         paper={},
+    )
+    _add(
+        registry, "encoder-recovers-causal-variables", {"smoke": 1, "full": 5}, scales=("smoke", "full"),
+        statement=(
+            "We then explore how these ideas could be used to also learn an encoder that would map low-level "
+            "observed variables to unobserved causal variables leading to faster adaptation out-of-distribution."
+            + _ABSTRACT
+        ),
+        source="Abstract; representation-learning section (encoder angle over training; notebook "
+               "bivariate-continuous-multimodal/03_encoder_learning)",
+        paper={"solutions_rad": "-pi/4 + k pi/2 (notebook: the angle converges to one of them)"},
     )

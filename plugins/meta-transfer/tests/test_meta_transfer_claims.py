@@ -8,7 +8,7 @@ from etude.claims import JudgeContext, SeedContext, reproduce
 from etude_meta_transfer import claims
 
 CLAIMS = ["causal-model-adapts-faster", "sparse-expected-gradient", "structural-parameter-finds-cause"]
-SMOKE_CLAIMS = CLAIMS + ["continuous-multimodal"]
+SMOKE_CLAIMS = CLAIMS + ["continuous-multimodal", "encoder-recovers-causal-variables"]
 
 
 def _run(name, seed, scale="smoke"):
@@ -43,3 +43,25 @@ def test_every_claim_runs_at_smoke_through_the_runner(tmp_path):
     for r in results:
         assert r.error is None, f"{r.id}: {r.error}"
         assert r.holds is not None
+
+
+def test_encoder_judge_requires_the_angle_and_the_matching_direction(tmp_path):
+    import math
+
+    ctx = JudgeContext(claim_id="meta-transfer/encoder-recovers-causal-variables", scale="smoke",
+                       seeds=list(range(5)), out_dir=tmp_path)
+
+    def run(theta, sigma):
+        from etude_meta_transfer.encoder import angle_to_solution, solution_index
+
+        sol = -math.pi / 4
+        return {"theta": theta, "sigma_gamma": sigma, "solution": sol, "distance": angle_to_solution(theta, sol),
+                "k": solution_index(theta, sol), "curve_theta": [0.0, theta], "curve_sigma": [0.5, sigma]}
+
+    good = [run(-math.pi / 4 + 0.02, 0.7)] * 3 + [run(math.pi / 4 - 0.05, 0.3), run(0.0, 0.6)]
+    out = claims.encoder_recovers_causal_variables_judge(ctx, good)
+    assert out.holds is True and out.metrics["frac_recovered"] == 0.8 and out.metrics["frac_issue_wording"] == 0.6
+    wrong_direction = [run(-math.pi / 4 + 0.02, 0.3)] * 3 + [run(math.pi / 4, 0.3)] * 2
+    assert claims.encoder_recovers_causal_variables_judge(ctx, wrong_direction).holds is False
+    off_angle = [run(-math.pi / 4 + 0.15, 0.9)] * 5
+    assert claims.encoder_recovers_causal_variables_judge(ctx, off_angle).holds is False

@@ -21,7 +21,7 @@ from etude.claims import JudgeContext, Outcome, SeedContext, paired_comparison
 
 # the CPU analogue of the paper's setting (paper brief section 5)
 MIXUP = {"alpha": 1.0}
-MIXUPE = {"alpha": 1.0, "eta": 0.1, "version": 3, "threshold": 1.0, "sign": "paper"}
+MIXUPE = {"alpha": 1.0, "eta": 0.1, "version": 3, "threshold": 1.0, "sign": "released"}
 
 def _settings(ctx: SeedContext | JudgeContext) -> dict[str, Any]:
     """Task, procedure and model settings per scale.
@@ -117,7 +117,7 @@ def mixup_beats_erm_judge(ctx: JudgeContext, runs: list[dict[str, float]]) -> Ou
 
 
 def mixupe_beats_mixup_run(ctx: SeedContext) -> dict[str, float]:
-    """MixupE (v3, eta = 0.1, tau = 1, paper sign) vs mixup (alpha = 1), paired over seeds.
+    """MixupE (v3, eta = 0.1, tau = 1, released sign) vs mixup (alpha = 1), paired over seeds.
 
     Criterion: holds when the paired mean difference (MixupE - mixup) has
     its 95% t interval above 0; otherwise it does not hold *at this scale*

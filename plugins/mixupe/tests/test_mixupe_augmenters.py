@@ -241,10 +241,17 @@ def test_eta_zero_gives_mixup_gradients_and_lambda_one_gives_erm_plus_term():
         gm = torch.autograd.grad(m, list(model.parameters()))
         for a, b in zip(ge, gm, strict=True):
             torch.testing.assert_close(a, b)
-    aug = FixedMixupE(1.0, perm, alpha=1.0, eta=0.2, version=3, renormalise=False)
-    parts = aug.terms(model, x, y, num_classes=4)
     erm = nn.functional.cross_entropy(model(x), y)
-    torch.testing.assert_close(parts["loss"], erm + 0.2 * parts["regulariser"])
+    for sign, factor in (("paper", 1.0), ("released", -1.0)):
+        aug = FixedMixupE(1.0, perm, alpha=1.0, eta=0.2, version=3, renormalise=False, sign=sign)
+        parts = aug.terms(model, x, y, num_classes=4)
+        torch.testing.assert_close(parts["loss"], erm + factor * 0.2 * parts["regulariser"])
+
+
+def test_the_default_sign_is_the_released_code_s():
+    """The default objective is the README command's (released v3: L_mix - eta * R1_hat), see issue 34."""
+    assert MixupE().config.sign == "released"
+    assert MixupE(version=3).sign_factor == -1.0 and MixupE(version=1).sign_factor == 1.0
 
 
 def test_sign_paper_vs_released():
@@ -253,7 +260,7 @@ def test_sign_paper_vs_released():
     perm = torch.randperm(6)
     for version, released_sign in ((1, 1.0), (2, 1.0), (3, -1.0), (4, -1.0)):
         kw = dict(alpha=1.0, eta=0.3, version=version, threshold=100.0, renormalise=False)
-        paper = FixedMixupE(0.5, perm, **kw).terms(model, x, y, num_classes=4)
+        paper = FixedMixupE(0.5, perm, sign="paper", **kw).terms(model, x, y, num_classes=4)
         released = FixedMixupE(0.5, perm, sign="released", **kw).terms(model, x, y, num_classes=4)
         torch.testing.assert_close(paper["loss"], paper["mixup_loss"] + 0.3 * paper["regulariser"])
         torch.testing.assert_close(released["loss"], released["mixup_loss"] + released_sign * 0.3 * released["regulariser"])
