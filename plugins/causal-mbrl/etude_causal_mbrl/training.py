@@ -266,7 +266,7 @@ class WorldModelTraining(Procedure):
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
                 opt.step()
-                total += float(loss)
+                total += float(loss.detach())
                 batches += 1
             last = total / max(batches, 1)
         return reward, last
