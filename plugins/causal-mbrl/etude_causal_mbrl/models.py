@@ -123,12 +123,21 @@ class GroupedTransition(nn.Module):
         self.g2, self.c2 = nn.Parameter(torch.ones(groups, 2 * hidden)), nn.Parameter(torch.zeros(groups, 2 * hidden))
 
     def forward(self, state: Tensor, action: Tensor) -> Tensor:
-        """``state (B, S)``, ``action (B, A)`` -> ``(B, N, out)``."""
-        h = torch.cat([torch.einsum("bi,nih->bnh", action, self.wa) + self.ba,
-                       torch.einsum("bi,nih->bnh", state, self.ws) + self.bs], -1).relu()
-        h = _group_norm(torch.einsum("bnh,nhk->bnk", h, self.w1) + self.b1, self.g1, self.c1).relu()
-        h = _group_norm(torch.einsum("bnh,nhk->bnk", h, self.w2) + self.b2, self.g2, self.c2).relu()
-        return torch.einsum("bnh,nhk->bnk", h, self.w3) + self.b3
+        """``state (B, S)``, ``action (B, A)`` -> ``(B, N, out)``.
+
+        The first layers read the same input in every group, so they are one
+        matmul with the groups' weights side by side; the rest are batched
+        matmuls over groups, in a ``(N, B, .)`` layout throughout.
+        """
+        n, h, b = self.groups, self.hidden, state.shape[0]
+        wa = self.wa.permute(1, 0, 2).reshape(-1, n * h)
+        ws = self.ws.permute(1, 0, 2).reshape(-1, n * h)
+        ha = (action @ wa).reshape(b, n, h).transpose(0, 1) + self.ba.unsqueeze(1)
+        hs = (state @ ws).reshape(b, n, h).transpose(0, 1) + self.bs.unsqueeze(1)
+        x = torch.cat([ha, hs], -1).relu()  # (N, B, 2h)
+        x = _group_norm(torch.baddbmm(self.b1.unsqueeze(1), x, self.w1), self.g1.unsqueeze(1), self.c1.unsqueeze(1)).relu()
+        x = _group_norm(torch.baddbmm(self.b2.unsqueeze(1), x, self.w2), self.g2.unsqueeze(1), self.c2.unsqueeze(1)).relu()
+        return torch.baddbmm(self.b3.unsqueeze(1), x, self.w3).transpose(0, 1)
 
     @torch.no_grad()
     def load_from_mlps(self, mlps: list[MLPTransition]) -> GroupedTransition:
@@ -147,7 +156,12 @@ class GroupedTransition(nn.Module):
 class TransitionGNN(nn.Module):
     """C-SWM message passing over all ordered pairs of slots, batched (no loop over pairs or objects).
 
-    ``e_ij = f_edge([z_i, z_j])`` for ``i != j``; ``delta_i = f_node([z_i, a_i, sum_{j != i} e_ji])``.
+    ``e_ij = f_edge([z_i, z_j])`` for ``i != j``; ``delta_j = f_node([z_j, a_j, sum_{i != j} e_ij])``.
+    ``f_edge = L3 . ReLU . LN . L2 . ReLU . L1``: its first layer is linear in
+    ``[z_i, z_j]``, so it is computed per node and added pairwise, and its
+    last layer is linear, so it is applied after the sum over sources (plus
+    ``(N - 1)`` times its bias); only ``L2`` runs per edge. Exactly the edge
+    MLP summed over edges, in fewer operations.
     """
 
     def __init__(self, dim: int, action_dim: int, hidden: int) -> None:
@@ -157,18 +171,26 @@ class TransitionGNN(nn.Module):
         self.node_mlp = nn.Sequential(nn.Linear(dim + action_dim + hidden, hidden), nn.ReLU(),
                                       nn.Linear(hidden, hidden), nn.LayerNorm(hidden), nn.ReLU(),
                                       nn.Linear(hidden, dim))
+        self.dim = dim
+
+    @staticmethod
+    def _sources(n: int, device) -> Tensor:
+        """``(N, N - 1)`` source indices i != j for each target j."""
+        i = torch.arange(n, device=device)
+        return i.repeat(n, 1)[~torch.eye(n, dtype=torch.bool, device=device)].reshape(n, n - 1)
 
     def forward(self, z: Tensor, action: Tensor) -> Tensor:
         """``z (B, N, D)``, per-object ``action (B, N, A)`` -> ``(B, N, D)``."""
         b, n, d = z.shape
+        l1, l2, ln, l3 = self.edge_mlp[0], self.edge_mlp[2], self.edge_mlp[3], self.edge_mlp[5]
         if n == 1:
-            agg = z.new_zeros(b, 1, self.edge_mlp[-1].out_features)
+            agg = z.new_zeros(b, 1, l3.out_features)
         else:
-            src = z.unsqueeze(2).expand(b, n, n, d)  # [b, i, j] = z_i (source)
-            dst = z.unsqueeze(1).expand(b, n, n, d)  # [b, i, j] = z_j (target)
-            edges = self.edge_mlp(torch.cat([src, dst], -1))  # message i -> j
-            off = ~torch.eye(n, dtype=torch.bool, device=z.device)
-            agg = (edges * off.unsqueeze(-1)).sum(1)  # into node j: sum over sources i != j
+            src = z @ l1.weight[:, :d].T  # (B, N, H): the source half of L1
+            dst = z @ l1.weight[:, d:].T + l1.bias
+            h = (src[:, self._sources(n, z.device)] + dst.unsqueeze(2)).relu()  # (B, N_target, N - 1, H)
+            h = ln(l2(h)).relu()
+            agg = l3(h.sum(2)) + (n - 2) * l3.bias  # sum_i (L3 h_ij + b3) = L3(sum_i h_ij) + (N - 1) b3
         return self.node_mlp(torch.cat([z, action, agg], -1))
 
 

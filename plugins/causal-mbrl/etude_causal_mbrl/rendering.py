@@ -127,11 +127,12 @@ def render(positions: Tensor, rgb: Tensor, shapes: Tensor, *, cell: int, grid: i
     if shapes.ndim == 1:
         shapes = shapes.expand(b, n)
     tiles = masks[shapes].unsqueeze(2) * rgb.float().unsqueeze(-1).unsqueeze(-1)  # (B, N, 3, cell, cell)
-    canvas = torch.zeros(b, grid * grid, 3, cell, cell, dtype=torch.float32, device=device)
-    flat = (positions[..., 0] * grid + positions[..., 1]).long().to(device)
+    # written in place into the image layout (B, 3, row, y, column, x): no permuted copy
+    canvas = torch.zeros(b, 3, grid, cell, grid, cell, dtype=torch.float32, device=device)
+    pos = positions.long().to(device)
     rows = torch.arange(b, device=device).unsqueeze(1).expand(b, n)
-    canvas[rows, flat] = tiles
-    return canvas.reshape(b, grid, grid, 3, cell, cell).permute(0, 3, 1, 4, 2, 5).reshape(b, 3, grid * cell, grid * cell)
+    canvas[rows, :, pos[..., 0], :, pos[..., 1], :] = tiles
+    return canvas.reshape(b, 3, grid * cell, grid * cell)
 
 
 def decode_colours(images: Tensor, positions: Tensor, colours: Tensor, shapes: Tensor, *, cell: int,
