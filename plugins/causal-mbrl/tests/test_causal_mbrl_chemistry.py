@@ -138,18 +138,16 @@ def test_pixel_observations_and_decoding_back_to_the_state():
 
 
 def test_oracle_planner_with_the_true_simulator_solves_one_step_goals():
-    import copy
-
     solved = 0
-    for seed in range(20):
+    for seed in range(10):
         env = ColorChanging(graph="full5", deterministic=True, observation="state", num_target_interventions=1,
                             scm_seed=seed)
         env.reset(seed=seed)
-        best = max(range(25), key=lambda a: np.mean(copy.deepcopy(env)._apply(env.colours, a // 5, a % 5)
-                                                    == env.target))
+        # deterministic mechanisms: a simulated intervention on a copy of the colours is the true next state
+        best = max(range(25), key=lambda a: np.mean(env._apply(env.colours, a // 5, a % 5) == env.target))
         _, reward, *_ = env.step(best)
         solved += reward == 1.0
-    assert solved == 20
+    assert solved == 10
 
 
 def test_bad_configuration_and_actions_have_clear_errors():
