@@ -391,10 +391,29 @@ def _scheduler(c: SupervisedTrainingConfig, optimiser, total_steps: int, steps_p
     return None
 
 
+def as_positions(outputs: Tensor, targets: Tensor, num_classes: int | None) -> Tensor:
+    """Flat logits ``(B, P * C)`` of a model with one class per position as ``(B, P, C)``.
+
+    When the targets are ``(B, P)`` class indices (P positions, e.g. the N
+    objects of a state) and a plain model (``model/mlp`` with
+    ``out_features = P * C``) returns ``(B, P * C)``, the logits are read as
+    ``P`` rows of ``C``; every other output is returned unchanged.
+    """
+    if (num_classes is not None and outputs.dim() == 2 and targets.dim() == 2 and not targets.is_floating_point()
+            and targets.shape[1] > 1 and outputs.shape[1] == targets.shape[1] * num_classes):
+        return outputs.reshape(outputs.shape[0], targets.shape[1], num_classes)
+    return outputs
+
+
 def _per_example_loss(loss: str, outputs: Tensor, targets: Tensor, num_classes: int | None) -> Tensor:
-    """Loss per example (B,): cross-entropy, or squared (``mse``) / absolute (``l1``) error averaged over every non-batch dimension."""
+    """Loss per example (B,): cross-entropy, or squared (``mse``) / absolute (``l1``) error averaged over every non-batch dimension.
+
+    Classification with several positions takes ``(B, P, C)`` logits (or flat
+    ``(B, P * C)``, see :func:`as_positions`) against ``(B, P)`` targets.
+    """
     batch = outputs.shape[0]
     if loss == "cross-entropy":
+        outputs = as_positions(outputs, targets, num_classes)
         if outputs.dim() > 2:  # per-position classes (B, T, C) against (B, T)
             flat = nn.functional.cross_entropy(outputs.reshape(-1, outputs.shape[-1]), targets.reshape(-1),
                                                reduction="none")
@@ -418,9 +437,15 @@ def predict(model: nn.Module, inputs: Tensor, batch_size: int = 4096) -> Tensor:
         model.train(was_training)
 
 
-def accuracy(model: nn.Module, inputs: Tensor, targets: Tensor) -> float:
-    """Fraction of ``targets`` (class indices) equal to the model's argmax prediction (per position for sequences)."""
-    return float((predict(model, inputs).argmax(-1) == targets).float().mean())
+def accuracy(model: nn.Module, inputs: Tensor, targets: Tensor, num_classes: int | None = None) -> float:
+    """Fraction of ``targets`` (class indices) equal to the model's argmax prediction (per position for sequences).
+
+    With ``(B, P)`` targets, flat ``(B, P * C)`` outputs are read per position (:func:`as_positions`).
+    """
+    outputs = predict(model, inputs)
+    if num_classes is None and outputs.dim() == 2 and targets.dim() == 2 and outputs.shape[1] % targets.shape[1] == 0:
+        num_classes = outputs.shape[1] // targets.shape[1]
+    return float((as_positions(outputs, targets, num_classes).argmax(-1) == targets).float().mean())
 
 
 def _mean_loss(model, inputs, targets, loss, num_classes) -> float:
@@ -436,7 +461,7 @@ def _evaluate(net: nn.Module, data: dict, loss: str, num_classes: int | None, no
         outputs = predict(net, x)
         out[f"{name}_loss"] = float(_per_example_loss(loss, outputs, y, num_classes).mean())
         if num_classes is not None:
-            out[f"{name}_accuracy"] = float((outputs.argmax(-1) == y).float().mean())
+            out[f"{name}_accuracy"] = float((as_positions(outputs, y, num_classes).argmax(-1) == y).float().mean())
     if noisy_info is not None:
         x, y = data["train"]
         mask = noisy_info["noisy"]
@@ -444,4 +469,4 @@ def _evaluate(net: nn.Module, data: dict, loss: str, num_classes: int | None, no
     return out
 
 
-__all__ = ["SupervisedTraining", "SupervisedTrainingConfig", "accuracy", "predict"]
+__all__ = ["SupervisedTraining", "SupervisedTrainingConfig", "accuracy", "as_positions", "predict"]
