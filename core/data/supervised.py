@@ -100,7 +100,9 @@ class SupervisedTraining(Procedure):
     the epoch), ``test_loss`` and, for classification, ``test_accuracy``,
     ``val_accuracy`` / ``val_loss`` with a val split, ``memorized_fraction``
     with noisy labels (flipped examples predicted as their wrong label) and
-    ``regulariser`` for augmenters with ``terms`` (MixupE). Final metrics:
+    ``regulariser`` for augmenters with ``terms`` (MixupE). A model with a
+    ``loss_scale`` attribute (e.g. the lazy-training wrapper's ``1 / alpha^2``)
+    has ``loss_scale * loss`` back-propagated; recorded losses are unscaled. Final metrics:
     ``test_accuracy``, ``train_accuracy`` (labels as trained on),
     ``train_clean_accuracy``, ``final_loss``, ``test_loss`` (and
     ``memorized_fraction``, ``val_accuracy``); for regression ``test_loss``
@@ -220,6 +222,11 @@ class SupervisedTraining(Procedure):
         batch = n if c.batch_size is None else int(c.batch_size)
         steps_per_epoch = math.ceil(n / batch)
         total_steps = c.epochs * steps_per_epoch
+        loss_scale = _loss_scale(net)
+        if loss_scale != 1.0 and c.weight_decay != 0:
+            raise FieldValueError("weight_decay", c.weight_decay,
+                                  f"0 with a model whose loss_scale is {loss_scale:g} ({type(net).__name__}: coupled "
+                                  "decay of a rescaled objective has no agreed meaning); set weight_decay=0")
         optimiser = _optimiser(c, net)
         scheduler = _scheduler(c, optimiser, total_steps, steps_per_epoch)
         order_gen = torch.Generator().manual_seed(int(seed))
@@ -262,7 +269,7 @@ class SupervisedTraining(Procedure):
                                           progress=state.step / total_steps, **extra)
                 loss_sum += check_finite(loss, step=state.step)
                 optimiser.zero_grad(set_to_none=True)
-                loss.backward()
+                (loss if loss_scale == 1.0 else loss * loss_scale).backward()
                 if c.grad_clip is not None:
                     nn.utils.clip_grad_norm_(net.parameters(), c.grad_clip)
                 optimiser.step()
@@ -368,6 +375,19 @@ def _dimensions(task: Any, loss: str) -> tuple[int, int]:
         return in_features, int(task.num_classes)
     targets = train.targets
     return in_features, 1 if targets.dim() == 1 else int(targets[0].numel())
+
+
+def _loss_scale(net: nn.Module) -> float:
+    """The model's ``loss_scale`` attribute (default 1): the loop back-propagates ``loss_scale * loss``.
+
+    A reparametrised model whose objective is a rescaled loss (the lazy-training
+    wrapper's ``1 / alpha^2``) declares it; the recorded losses stay unscaled.
+    """
+    scale = getattr(net, "loss_scale", 1.0)
+    if isinstance(scale, bool) or not isinstance(scale, (int, float)) or not (math.isfinite(scale) and scale > 0):
+        raise ValueError(f"model.loss_scale must be a finite number > 0, got {scale!r} "
+                         f"(from {type(net).__name__}); fix the model's loss_scale attribute")
+    return float(scale)
 
 
 def _optimiser(c: SupervisedTrainingConfig, net: nn.Module) -> torch.optim.Optimizer:

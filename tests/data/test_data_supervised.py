@@ -233,3 +233,49 @@ def test_clear_errors():
         SupervisedTraining(epochs=1, hidden=(4,)).run(Iris(), model=nn.Linear(4, 3))
     with pytest.raises(ValueError, match="augmenter_options"):
         SupervisedTraining(augmenter_options={"alpha": 1.0}).make_augmenter()
+
+
+def test_loss_scale_attribute_scales_the_backward_loss_only():
+    """A model's ``loss_scale`` multiplies the back-propagated loss: SGD with lr and scale s == SGD with lr * s
+    (no momentum, no decay), and the recorded training loss is unscaled."""
+    import torch
+    from torch import nn
+
+    from etude.data import Iris, SupervisedTraining
+
+    class Scaled(nn.Module):
+        def __init__(self, scale):
+            super().__init__()
+            torch.manual_seed(0)
+            self.net = nn.Linear(4, 3)
+            self.loss_scale = scale
+
+        def forward(self, x):
+            return self.net(x)
+
+    def train(lr, scale):
+        proc = SupervisedTraining(epochs=2, lr=lr, momentum=0.0, nesterov=False, weight_decay=0.0,
+                                  schedule="constant", batch_size=None)
+        model = Scaled(scale)
+        result = proc.run(Iris(), seed=0, model=model)
+        return model.net.weight.detach(), result.history["train_loss"]
+
+    w_scaled, loss_scaled = train(0.1, 0.25)
+    w_plain, loss_plain = train(0.025, 1.0)
+    torch.testing.assert_close(w_scaled, w_plain, rtol=1e-6, atol=1e-7)
+    torch.testing.assert_close(torch.tensor(loss_scaled), torch.tensor(loss_plain), rtol=1e-6, atol=1e-7)
+    assert not torch.allclose(w_scaled, train(0.1, 1.0)[0])
+    with pytest.raises(ValueError, match="loss_scale"):
+        train(0.1, -1.0)
+
+
+def test_weight_decay_with_a_loss_scale_is_an_error():
+    from torch import nn
+
+    from etude.config import FieldValueError
+    from etude.data import Iris, SupervisedTraining
+
+    model = nn.Linear(4, 3)
+    model.loss_scale = 0.01
+    with pytest.raises(FieldValueError, match="weight_decay"):
+        SupervisedTraining(epochs=1, weight_decay=1e-4).run(Iris(), model=model)
