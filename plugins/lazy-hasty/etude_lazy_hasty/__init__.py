@@ -31,6 +31,8 @@ _EXPORTS = {
     "Annotated": "difficulty",
     "holdout_consistency": "difficulty",
     "quantile_groups": "difficulty",
+    "ColouredDigits": "tasks",
+    "ColouredDigitsConfig": "tasks",
     "GroupTracker": "callbacks",
     "SignSimilarity": "callbacks",
     "matched_progress": "callbacks",

@@ -44,6 +44,11 @@ def register_components(registry):
         summary="x = diag(sqrt(mu)), y_k = mu_rev,k / sqrt(mu_k): label alignment reversed against the eigenvalues.",
         example={},
     )
+    registry.add(
+        "task", "coloured-digits", "etude_lazy_hasty.tasks:ColouredDigits",
+        summary="Coloured-MNIST analogue on the 8x8 digits: colour = label for 90% of train, reversed at test.",
+        example={},
+    )
 
 
 @etude.hookimpl
@@ -79,4 +84,15 @@ def register_claims(registry):
         paper={"pilot_noisy_fitted_at_0.8_rich": [0.041, 0.052, 0.052],
                "pilot_noisy_fitted_at_0.8_lazy": [0.056, 0.048, 0.052]},
         scales=_SCALES, seeds=_SEEDS,
+    )
+    registry.add_claim(
+        "lazy-hasty/spurious-correlation",
+        run="etude_lazy_hasty.claims:spurious_correlation_run",
+        judge="etude_lazy_hasty.claims:spurious_correlation_judge",
+        statement="(paraphrased from the abstract) Easy-to-learn spurious features are picked up first in the "
+                  "feature-learning regime: at matched overall accuracy the bias-conflicting examples are less "
+                  "learned when rich than lazy.",
+        source="Abstract; Section 5 (coloured MNIST, CelebA, Waterbirds with varying alpha)",
+        paper={"note": "no single number; curves per group against overall accuracy for several alpha"},
+        scales=("full",), seeds={"full": 20},
     )
