@@ -10,8 +10,9 @@ from etude_lazy_hasty.difficulty import (
     holdout_consistency,
     make_models,
     quantile_groups,
+    subset_indices,
     subset_masks,
-    train_masked,
+    train_subsets,
 )
 
 
@@ -23,16 +24,16 @@ def _data():
 def test_vmapped_training_equals_models_trained_one_by_one():
     x, y = _data()
     K, steps, lr = 4, 30, 0.5
-    masks = subset_masks(len(y), K, 0.2, seed=1)
+    subsets = subset_indices(len(y), K, 0.2, seed=1)
     nets = make_models(64, 10, K, seed=1)
-    stacked = train_masked(x, y, masks, nets, steps=steps, lr=lr)
+    stacked = train_subsets(x, y, subsets, nets, steps=steps, lr=lr, weight_decay=1e-3)
     for k, net in enumerate(nets):
         net = net.double()
         opt = torch.optim.SGD(net.parameters(), lr=lr)
-        xs, ys = x[masks[k]].double(), y[masks[k]]
+        xs, ys = x[subsets[k]].double(), y[subsets[k]]
         for _ in range(steps):
             opt.zero_grad()
-            nn.functional.cross_entropy(net(xs), ys).backward()
+            (nn.functional.cross_entropy(net(xs), ys) + 0.5e-3 * net.weight.square().sum()).backward()
             opt.step()
         torch.testing.assert_close(stacked["weight"][k], net.weight.detach(), rtol=1e-6, atol=1e-6)
         torch.testing.assert_close(stacked["bias"][k], net.bias.detach(), rtol=1e-6, atol=1e-6)
@@ -43,7 +44,7 @@ def test_scores_are_hold_out_accuracies():
     K = 5
     scores = holdout_consistency(x, y, 10, models=K, fraction=0.3, steps=40, seed=2)
     masks = subset_masks(len(y), K, 0.3, seed=2)
-    params = train_masked(x, y, masks, make_models(64, 10, K, seed=2), steps=40, lr=0.5)
+    params = train_subsets(x, y, subset_indices(len(y), K, 0.3, seed=2), make_models(64, 10, K, seed=2), steps=40, lr=0.5)
     correct = torch.stack([(x.double() @ params["weight"][k].T + params["bias"][k]).argmax(1) == y for k in range(K)])
     held = ~masks
     expected = (correct & held).sum(0).double() / held.sum(0)
