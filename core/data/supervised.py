@@ -109,6 +109,12 @@ class SupervisedTraining(Procedure):
     and ``train_eval_loss``. A NaN/inf loss stops training with
     :class:`~etude.runtime.NonFiniteLossError` naming the step.
 
+    Forking: ``run(init_from=path)`` starts from the model weights of a
+    checkpoint (a fresh optimiser, schedule and history: a new run from a
+    trained network), and ``run(model_transform=fn)`` trains ``fn(model)``
+    instead of the model (after ``init_from``), e.g. the lazy-training
+    wrapper around the checkpoint's network.
+
     Checkpoints: ``run(checkpoint=path)`` writes an atomic
     :func:`etude.runtime.save_checkpoint` every ``checkpoint_every`` epochs
     and at the end (model, optimiser, scheduler, batch-order and augmenter
@@ -184,6 +190,8 @@ class SupervisedTraining(Procedure):
         callbacks: Iterable[Callback] = (),
         progress: bool = False,
         checkpoint: str | os.PathLike | None = None,
+        init_from: str | os.PathLike | None = None,
+        model_transform: Callable[[nn.Module], nn.Module] | None = None,
         **kwargs: Any,
     ) -> ProcedureResult:
         """Train on ``task`` (``train`` / ``test`` splits, optional ``val``) and evaluate; see the class docstring."""
@@ -214,6 +222,15 @@ class SupervisedTraining(Procedure):
 
         seed_everything(int(seed))
         net = self.build_model(task, model).to(dev)
+        if init_from is not None:
+            _load_weights(net, init_from, dev)
+        if model_transform is not None:
+            if not callable(model_transform):
+                raise TypeError(f"model_transform must be a callable Module -> Module, got {model_transform!r}")
+            net = model_transform(net)
+            if not isinstance(net, nn.Module):
+                raise TypeError(f"model_transform must return an nn.Module, got {type(net).__name__}")
+            net = net.to(dev)
         augmenter = self.make_augmenter()
         extra: dict[str, Any] = {"x_mean": x_train.float().mean(0, keepdim=True)}
         with_terms = augmenter is not None and hasattr(augmenter, "terms")
@@ -375,6 +392,18 @@ def _dimensions(task: Any, loss: str) -> tuple[int, int]:
         return in_features, int(task.num_classes)
     targets = train.targets
     return in_features, 1 if targets.dim() == 1 else int(targets[0].numel())
+
+
+def _load_weights(net: nn.Module, path: str | os.PathLike, device: Any) -> None:
+    """Load a checkpoint's model weights into ``net`` (forking: a fresh optimiser, schedule and history follow)."""
+    from etude.runtime import load_checkpoint  # noqa: PLC0415
+
+    state = load_checkpoint(path, map_location=device)["state"]
+    try:
+        net.load_state_dict(state)
+    except RuntimeError as exc:
+        raise ValueError(f"init_from={str(path)!r}: its weights do not fit the model {type(net).__name__} "
+                         f"({str(exc).splitlines()[0]}); build the same architecture as the checkpoint") from exc
 
 
 def _loss_scale(net: nn.Module) -> float:

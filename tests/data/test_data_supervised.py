@@ -279,3 +279,42 @@ def test_weight_decay_with_a_loss_scale_is_an_error():
     model.loss_scale = 0.01
     with pytest.raises(FieldValueError, match="weight_decay"):
         SupervisedTraining(epochs=1, weight_decay=1e-4).run(Iris(), model=model)
+
+
+def test_fork_from_a_checkpoint_under_a_model_transform(tmp_path):
+    """init_from loads a checkpoint's weights into a fresh run; model_transform wraps the model before training."""
+    import torch
+    from torch import nn
+
+    from etude.data import Iris, SupervisedTraining
+
+    path = tmp_path / "base.pt"
+    proc = SupervisedTraining(epochs=2, hidden=(8,))
+    base = proc.run(Iris(), seed=0, checkpoint=path).models["model"]
+
+    class Start(Callback):
+        def on_train_start(self, state):
+            self.model = state.model
+            self.weights = {k: v.detach().clone() for k, v in state.model.state_dict().items()}
+
+    class Wrap(nn.Module):
+        def __init__(self, inner):
+            super().__init__()
+            self.inner = inner
+
+        def forward(self, x):
+            return self.inner(x)
+
+    start = Start()
+    result = SupervisedTraining(epochs=1, hidden=(8,)).run(Iris(), seed=3, init_from=path, model_transform=Wrap,
+                                                          callbacks=[start])
+    assert isinstance(start.model, Wrap) and result.models["model"] is start.model
+    for key, value in base.state_dict().items():
+        assert torch.equal(start.weights[f"inner.{key}"], value), key
+    # forked from trained weights, the run starts far better than from scratch
+    scratch = SupervisedTraining(epochs=1, hidden=(8,)).run(Iris(), seed=3)
+    assert result.history["train_loss"][0] < scratch.history["train_loss"][0]
+    with pytest.raises(ValueError, match="do not fit the model"):
+        SupervisedTraining(epochs=1, hidden=(16,)).run(Iris(), init_from=path)
+    with pytest.raises(TypeError, match="model_transform must return"):
+        SupervisedTraining(epochs=1, hidden=(8,)).run(Iris(), model_transform=lambda m: 3)

@@ -208,3 +208,21 @@ def test_relative_weight_change_decreases_with_alpha():
         changes.append(model.relative_weight_change())
     assert all(a > b for a, b in zip(changes, changes[1:])), changes
     assert changes[-1] < 1e-2 < changes[0]
+
+
+def test_fork_through_the_core_loop(tmp_path):
+    """Fork an alpha = 1 checkpoint: alpha = 1 continues exactly like the plain network; alpha = 1e4 stays lazy."""
+    from etude.data import Iris
+
+    path = tmp_path / "rich.pt"
+    proc = SupervisedTraining(epochs=2, hidden=(16,), weight_decay=0.0, nesterov=False, schedule="constant")
+    proc.run(Iris(), seed=0, checkpoint=path)
+    plain = proc.run(Iris(), seed=5, init_from=path)
+    same = proc.run(Iris(), seed=5, init_from=path, model_transform=lambda m: AlphaScaled.fork(m, 1.0))
+    assert plain.history == same.history
+    state = same.models["model"].net.state_dict()
+    assert all(torch.equal(v, state[k]) for k, v in plain.models["model"].state_dict().items())
+    lazy = proc.run(Iris(), seed=5, init_from=path, model_transform=lambda m: AlphaScaled.fork(m, 1e4))
+    forked = lazy.models["model"]
+    assert forked.config.offset == "initial" and forked.relative_weight_change() < 1e-3
+    assert forked.relative_weight_change() < 0.01 * same.models["model"].relative_weight_change()
