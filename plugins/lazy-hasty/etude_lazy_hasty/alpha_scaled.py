@@ -30,7 +30,7 @@ Examples:
     >>> net = torch.nn.Sequential(torch.nn.Linear(3, 8), torch.nn.ReLU(), torch.nn.Linear(8, 2))
     >>> lazy = AlphaScaled.wrap(net, alpha=100.0)
     >>> x = torch.randn(4, 3)
-    >>> float(lazy(x).abs().max()), lazy.loss_scale, lazy.relative_weight_change()
+    >>> float(lazy(x).detach().abs().max()), lazy.loss_scale, lazy.relative_weight_change()
     (0.0, 0.0001, 0.0)
 """
 

@@ -22,7 +22,7 @@ Examples:
     >>> import torch
     >>> g = torch.Generator().manual_seed(0)
     >>> x = torch.randn(60, 4, generator=g); y = (x[:, 0] > 0).long()
-    >>> scores = holdout_consistency(x, y, 2, models=8, fraction=0.5, steps=50, seed=0)
+    >>> scores = holdout_consistency(x, y, 2, models=20, fraction=0.3, steps=50, seed=0)
     >>> tuple(scores.shape), bool(((scores >= 0) & (scores <= 1)).all())
     ((60,), True)
     >>> quantile_groups(scores, 3, seed=0).bincount().tolist()
