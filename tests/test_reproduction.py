@@ -25,6 +25,7 @@ HOLD_AT_QUICK = {
     "crosssplit": ["crosssplit/label-noise-robustness", "crosssplit/memorization", "crosssplit/noise-ratios"],
     "diffusion-samplers": ["diffusion-samplers/local-search-mode-coverage", "diffusion-samplers/langevin-in-high-dim"],
     "feature-alignment": ["feature-alignment/alignment-increases", "feature-alignment/random-labels-align-less"],
+    "lazy-hasty": ["lazy-hasty/order-flip-diagonal"],
     "meta-transfer": [
         "meta-transfer/causal-model-adapts-faster",
         "meta-transfer/sparse-expected-gradient",

@@ -39,6 +39,8 @@ _TASKS = (
     ("wine", "tabular:Wine", "UCI wine: 178 x 13 standardised features, 3 classes.", {}),
     ("mnist1d", "mnist1d:MNIST1D", "MNIST-1D from the offline generator: 40-dim signals, 10 classes.", {"num_samples": 500}),
     ("gaussian-blobs", "synthetic:GaussianBlobs", "Isotropic Gaussian blobs in d dimensions, one class per blob.", {}),
+    ("disk", "synthetic:Disk", "2-D disk toy: uniform points in [-1, 1]^2, inside vs outside a circle; boundary distance.",
+     {"num_samples": 100}),
     ("sine-regression", "synthetic:SineRegression", "1-D regression of a sum of sines with chosen frequencies.", {}),
     ("mnist", "images:MNIST", "MNIST from the local IDX files (<root>/mnist): 1 x 28 x 28, 10 classes.", {}),
     ("fashion-mnist", "images:FashionMNIST", "Fashion-MNIST from the local IDX files (<root>/fashion-mnist).", {}),

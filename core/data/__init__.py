@@ -42,6 +42,7 @@ _EXPORTS = {
     "SupervisedTraining": "supervised",
     "accuracy": "supervised",
     "predict": "supervised",
+    "Disk": "synthetic",
     "GaussianBlobs": "synthetic",
     "SineRegression": "synthetic",
     "BreastCancer": "tabular",

@@ -103,12 +103,20 @@ class SupervisedTraining(Procedure):
     the epoch), ``test_loss`` and, for classification, ``test_accuracy``,
     ``val_accuracy`` / ``val_loss`` with a val split, ``memorized_fraction``
     with noisy labels (flipped examples predicted as their wrong label) and
-    ``regulariser`` for augmenters with ``terms`` (MixupE). Final metrics:
+    ``regulariser`` for augmenters with ``terms`` (MixupE). A model with a
+    ``loss_scale`` attribute (e.g. the lazy-training wrapper's ``1 / alpha^2``)
+    has ``loss_scale * loss`` back-propagated; recorded losses are unscaled. Final metrics:
     ``test_accuracy``, ``train_accuracy`` (labels as trained on),
     ``train_clean_accuracy``, ``final_loss``, ``test_loss`` (and
     ``memorized_fraction``, ``val_accuracy``); for regression ``test_loss``
     and ``train_eval_loss``. A NaN/inf loss stops training with
     :class:`~etude.runtime.NonFiniteLossError` naming the step.
+
+    Forking: ``run(init_from=path)`` starts from the model weights of a
+    checkpoint (a fresh optimiser, schedule and history: a new run from a
+    trained network), and ``run(model_transform=fn)`` trains ``fn(model)``
+    instead of the model (after ``init_from``), e.g. the lazy-training
+    wrapper around the checkpoint's network.
 
     Checkpoints: ``run(checkpoint=path)`` writes an atomic
     :func:`etude.runtime.save_checkpoint` every ``checkpoint_every`` epochs
@@ -185,6 +193,8 @@ class SupervisedTraining(Procedure):
         callbacks: Iterable[Callback] = (),
         progress: bool = False,
         checkpoint: str | os.PathLike | None = None,
+        init_from: str | os.PathLike | None = None,
+        model_transform: Callable[[nn.Module], nn.Module] | None = None,
         **kwargs: Any,
     ) -> ProcedureResult:
         """Train on ``task`` (``train`` / ``test`` splits, optional ``val``) and evaluate; see the class docstring."""
@@ -215,6 +225,15 @@ class SupervisedTraining(Procedure):
 
         seed_everything(int(seed))
         net = self.build_model(task, model).to(dev)
+        if init_from is not None:
+            _load_weights(net, init_from, dev)
+        if model_transform is not None:
+            if not callable(model_transform):
+                raise TypeError(f"model_transform must be a callable Module -> Module, got {model_transform!r}")
+            net = model_transform(net)
+            if not isinstance(net, nn.Module):
+                raise TypeError(f"model_transform must return an nn.Module, got {type(net).__name__}")
+            net = net.to(dev)
         augmenter = self.make_augmenter()
         extra: dict[str, Any] = {"x_mean": x_train.float().mean(0, keepdim=True)}
         with_terms = augmenter is not None and hasattr(augmenter, "terms")
@@ -223,6 +242,11 @@ class SupervisedTraining(Procedure):
         batch = n if c.batch_size is None else int(c.batch_size)
         steps_per_epoch = math.ceil(n / batch)
         total_steps = c.epochs * steps_per_epoch
+        loss_scale = _loss_scale(net)
+        if loss_scale != 1.0 and c.weight_decay != 0:
+            raise FieldValueError("weight_decay", c.weight_decay,
+                                  f"0 with a model whose loss_scale is {loss_scale:g} ({type(net).__name__}: coupled "
+                                  "decay of a rescaled objective has no agreed meaning); set weight_decay=0")
         optimiser = _optimiser(c, net)
         scheduler = _scheduler(c, optimiser, total_steps, steps_per_epoch)
         order_gen = torch.Generator().manual_seed(int(seed))
@@ -265,7 +289,7 @@ class SupervisedTraining(Procedure):
                                           progress=state.step / total_steps, **extra)
                 loss_sum += check_finite(loss, step=state.step)
                 optimiser.zero_grad(set_to_none=True)
-                loss.backward()
+                (loss if loss_scale == 1.0 else loss * loss_scale).backward()
                 if c.grad_clip is not None:
                     nn.utils.clip_grad_norm_(net.parameters(), c.grad_clip)
                 optimiser.step()
@@ -371,6 +395,31 @@ def _dimensions(task: Any, loss: str) -> tuple[int, int]:
         return in_features, int(task.num_classes)
     targets = train.targets
     return in_features, 1 if targets.dim() == 1 else int(targets[0].numel())
+
+
+def _load_weights(net: nn.Module, path: str | os.PathLike, device: Any) -> None:
+    """Load a checkpoint's model weights into ``net`` (forking: a fresh optimiser, schedule and history follow)."""
+    from etude.runtime import load_checkpoint  # noqa: PLC0415
+
+    state = load_checkpoint(path, map_location=device)["state"]
+    try:
+        net.load_state_dict(state)
+    except RuntimeError as exc:
+        raise ValueError(f"init_from={str(path)!r}: its weights do not fit the model {type(net).__name__} "
+                         f"({str(exc).splitlines()[0]}); build the same architecture as the checkpoint") from exc
+
+
+def _loss_scale(net: nn.Module) -> float:
+    """The model's ``loss_scale`` attribute (default 1): the loop back-propagates ``loss_scale * loss``.
+
+    A reparametrised model whose objective is a rescaled loss (the lazy-training
+    wrapper's ``1 / alpha^2``) declares it; the recorded losses stay unscaled.
+    """
+    scale = getattr(net, "loss_scale", 1.0)
+    if isinstance(scale, bool) or not isinstance(scale, (int, float)) or not (math.isfinite(scale) and scale > 0):
+        raise ValueError(f"model.loss_scale must be a finite number > 0, got {scale!r} "
+                         f"(from {type(net).__name__}); fix the model's loss_scale attribute")
+    return float(scale)
 
 
 def _optimiser(c: SupervisedTrainingConfig, net: nn.Module) -> torch.optim.Optimizer:

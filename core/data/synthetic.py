@@ -1,4 +1,4 @@
-"""Synthetic tasks several papers share: Gaussian blobs (classification) and sums of sines (regression)."""
+"""Synthetic tasks several papers share: Gaussian blobs and the 2-D disk (classification), sums of sines (regression)."""
 
 from __future__ import annotations
 
@@ -162,4 +162,66 @@ class SineRegression(Task):
         return {"train": split(x_train, noise), "test": split(x_test, 0.0)}
 
 
-__all__ = ["GaussianBlobs", "GaussianBlobsConfig", "SineRegression", "SineRegressionConfig"]
+@configclass
+class DiskConfig:
+    seed: int = seed_field()
+    num_samples: int = field(default=200, validator=_at_least(4), doc="examples in total (train and test)")
+    radius: float | None = field(default=None, doc="disk radius (None: sqrt(2 / pi), half of the square's area)")
+    test_fraction: float = test_fraction_field(0.25)
+    val_fraction: float = val_fraction_field()
+    train_size: int | None = train_size_field()
+    label_noise: float = label_noise_field()
+    noise_type: str = noise_type_field()
+    standardize: bool = standardize_field(False)
+
+    def __attrs_post_init__(self) -> None:
+        if self.radius is not None and not 0 < self.radius < math.sqrt(2):
+            raise FieldValueError("radius", self.radius, "None or a number in (0, sqrt(2)) (the square is [-1, 1]^2)")
+
+
+class Disk(ClassificationTask):
+    """The 2-D disk toy: points uniform in ``[-1, 1]^2``, class 1 inside the disk ``||x|| < r``, else 0.
+
+    The default radius ``r = sqrt(2 / pi)`` makes the classes equally likely.
+    Every split's ``info["boundary_distance"]`` (float32) is each example's
+    distance to the decision boundary, ``| ||x|| - r |`` (before any
+    standardisation): the toy's difficulty measure (near the circle = hard).
+    Points are drawn from ``numpy.random.default_rng([seed, 0])``.
+
+    References:
+        T. George, G. Lajoie, A. Baratin, "Lazy vs hasty: linearization in deep networks impacts
+        learning schedule based on example difficulty", TMLR 2022, arXiv:2209.09658 (the 2-D toy).
+
+    Examples:
+        >>> task = Disk(num_samples=100)
+        >>> train = task.split("train")
+        >>> train.inputs.shape, task.num_classes, bool((train.info["boundary_distance"] >= 0).all())
+        (torch.Size([75, 2]), 2, True)
+    """
+
+    Config = DiskConfig
+    num_classes = 2
+    input_shape = (2,)
+
+    def radius(self) -> float:
+        """The disk's radius ``r``."""
+        r = self.config.radius
+        return math.sqrt(2 / math.pi) if r is None else float(r)
+
+    def load_pool(self):
+        rng = np.random.default_rng([int(self.config.seed), 0])
+        x = rng.uniform(-1.0, 1.0, size=(self.config.num_samples, 2))
+        y = (np.linalg.norm(x, axis=1) < self.radius()).astype(np.int64)
+        if y.min() == y.max():
+            raise ValueError(f"Disk: all {len(y)} points fell in one class; raise num_samples or change the radius")
+        return x, y
+
+    def make_splits(self) -> dict[str, Split]:
+        x, _ = self.load_pool()
+        distance = torch.from_numpy(np.abs(np.linalg.norm(x, axis=1) - self.radius()).astype(np.float32))
+        splits = super().make_splits()
+        return {name: Split(s.inputs, s.targets, {**s.info, "boundary_distance": distance[s.info["index"]]})
+                for name, s in splits.items()}
+
+
+__all__ = ["Disk", "DiskConfig", "GaussianBlobs", "GaussianBlobsConfig", "SineRegression", "SineRegressionConfig"]

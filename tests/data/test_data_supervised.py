@@ -250,3 +250,88 @@ def test_rmsprop_is_torch_rmsprop_with_alpha():
     assert 0.0 <= result.metrics["test_accuracy"] <= 1.0
     with pytest.raises(Exception, match="alpha"):
         SupervisedTraining(optimizer="rmsprop", alpha=1.5)
+
+
+def test_loss_scale_attribute_scales_the_backward_loss_only():
+    """A model's ``loss_scale`` multiplies the back-propagated loss: SGD with lr and scale s == SGD with lr * s
+    (no momentum, no decay), and the recorded training loss is unscaled."""
+    import torch
+    from torch import nn
+
+    from etude.data import Iris, SupervisedTraining
+
+    class Scaled(nn.Module):
+        def __init__(self, scale):
+            super().__init__()
+            torch.manual_seed(0)
+            self.net = nn.Linear(4, 3)
+            self.loss_scale = scale
+
+        def forward(self, x):
+            return self.net(x)
+
+    def train(lr, scale):
+        proc = SupervisedTraining(epochs=2, lr=lr, momentum=0.0, nesterov=False, weight_decay=0.0,
+                                  schedule="constant", batch_size=None)
+        model = Scaled(scale)
+        result = proc.run(Iris(), seed=0, model=model)
+        return model.net.weight.detach(), result.history["train_loss"]
+
+    w_scaled, loss_scaled = train(0.1, 0.25)
+    w_plain, loss_plain = train(0.025, 1.0)
+    torch.testing.assert_close(w_scaled, w_plain, rtol=1e-6, atol=1e-7)
+    torch.testing.assert_close(torch.tensor(loss_scaled), torch.tensor(loss_plain), rtol=1e-6, atol=1e-7)
+    assert not torch.allclose(w_scaled, train(0.1, 1.0)[0])
+    with pytest.raises(ValueError, match="loss_scale"):
+        train(0.1, -1.0)
+
+
+def test_weight_decay_with_a_loss_scale_is_an_error():
+    from torch import nn
+
+    from etude.config import FieldValueError
+    from etude.data import Iris, SupervisedTraining
+
+    model = nn.Linear(4, 3)
+    model.loss_scale = 0.01
+    with pytest.raises(FieldValueError, match="weight_decay"):
+        SupervisedTraining(epochs=1, weight_decay=1e-4).run(Iris(), model=model)
+
+
+def test_fork_from_a_checkpoint_under_a_model_transform(tmp_path):
+    """init_from loads a checkpoint's weights into a fresh run; model_transform wraps the model before training."""
+    import torch
+    from torch import nn
+
+    from etude.data import Iris, SupervisedTraining
+
+    path = tmp_path / "base.pt"
+    proc = SupervisedTraining(epochs=2, hidden=(8,))
+    base = proc.run(Iris(), seed=0, checkpoint=path).models["model"]
+
+    class Start(Callback):
+        def on_train_start(self, state):
+            self.model = state.model
+            self.weights = {k: v.detach().clone() for k, v in state.model.state_dict().items()}
+
+    class Wrap(nn.Module):
+        def __init__(self, inner):
+            super().__init__()
+            self.inner = inner
+
+        def forward(self, x):
+            return self.inner(x)
+
+    start = Start()
+    result = SupervisedTraining(epochs=1, hidden=(8,)).run(Iris(), seed=3, init_from=path, model_transform=Wrap,
+                                                          callbacks=[start])
+    assert isinstance(start.model, Wrap) and result.models["model"] is start.model
+    for key, value in base.state_dict().items():
+        assert torch.equal(start.weights[f"inner.{key}"], value), key
+    # forked from trained weights, the run starts far better than from scratch
+    scratch = SupervisedTraining(epochs=1, hidden=(8,)).run(Iris(), seed=3)
+    assert result.history["train_loss"][0] < scratch.history["train_loss"][0]
+    with pytest.raises(ValueError, match="do not fit the model"):
+        SupervisedTraining(epochs=1, hidden=(16,)).run(Iris(), init_from=path)
+    with pytest.raises(TypeError, match="model_transform must return"):
+        SupervisedTraining(epochs=1, hidden=(8,)).run(Iris(), model_transform=lambda m: 3)
