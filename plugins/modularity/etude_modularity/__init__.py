@@ -6,8 +6,9 @@ Public library (stable; imported by etude-meta-rims and etude-brims):
 :mod:`etude_modularity.metrics` (:func:`usage_matrix`, :func:`collapse_avg`,
 :func:`collapse_worst`, :func:`inverse_mutual_information`,
 :func:`alignment`, :func:`adaptation`, :func:`random_reference`,
-:func:`specialisation_report`). Registered components: the rule tasks and
-the monolithic / modular / modular-op / GT-modular networks.
+:func:`specialisation_report`). Registered components: the rule tasks (per
+example, over sets, over sequences) and the monolithic / modular /
+modular-op / GT-modular networks in the MLP, MHA and RNN families.
 """
 
 from etude.lazy import lazy_exports
@@ -34,6 +35,16 @@ _EXPORTS = {
     "Monolithic": "models",
     "RuleModelConfig": "models",
     "routing_of": "models",
+    "SetModularBody": "mha",
+    "SetMonolithicBody": "mha",
+    "intermediate_width": "mha",
+    "SequenceModularBody": "rnn",
+    "SequenceMonolithicBody": "rnn",
+    "module_hidden_size": "rnn",
+    "RuleSequenceRegression": "sequence_task",
+    "RuleSequenceTaskConfig": "sequence_task",
+    "RuleSetRegression": "set_task",
+    "RuleSetTaskConfig": "set_task",
     "RuleClassification": "tasks",
     "RuleRegression": "tasks",
     "RuleTaskConfig": "tasks",

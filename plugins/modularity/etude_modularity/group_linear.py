@@ -163,14 +163,44 @@ class _GroupCell(nn.Module):
         for p in self.parameters():
             nn.init.uniform_(p, -bound, bound)
 
+    def projections(self, x: Tensor, h: Tensor) -> tuple[Tensor, Tensor]:
+        """The gate pre-activations ``(x W_ih[g] + b_ih[g], h W_hh[g] + b_hh[g])``, each (B, G, gates * H).
+
+        ``x`` is (B, G, input_size) (one input per group) or (B, input_size)
+        (one input read by every group, as one GEMM); likewise ``h`` is
+        (B, G, hidden_size) or (B, hidden_size) (a state shared by every
+        group, as the official modular LSTM of Mittal et al. feeds back the
+        routed state). Models that route on the pre-activations (the
+        paper's end-to-end modular RNN scores modules from them) call this,
+        then :meth:`combine`.
+        """
+        return self.input_projections(x), self.hidden_projections(h)
+
+    def input_projections(self, x: Tensor) -> Tensor:
+        """``x W_ih[g] + b_ih[g]`` (B, G, gates * H) for x (B, G, input_size) or shared (B, input_size)."""
+        return self._project(type(self).__name__, x, self.weight_ih, self.bias_ih, self.input_size, "input")
+
+    def hidden_projections(self, h: Tensor) -> Tensor:
+        """``h W_hh[g] + b_hh[g]`` (B, G, gates * H) for h (B, G, hidden_size) or shared (B, hidden_size)."""
+        return self._project(type(self).__name__, h, self.weight_hh, self.bias_hh, self.hidden_size, "hidden state")
+
+    def _project(self, name: str, x: Tensor, weight: Tensor, bias: Tensor | None, features: int, label: str) -> Tensor:
+        if x.dim() == 2:
+            if x.shape[1] != features:
+                raise ValueError(f"{name} expects a shared {label} of shape (B, {features}) or a per-group "
+                                 f"{label} (B, groups={self.groups}, {features}), got {tuple(x.shape)}")
+            width = weight.shape[-1]
+            y = (x @ weight.permute(1, 0, 2).reshape(features, self.groups * width)).view(x.shape[0], self.groups, width)
+        else:
+            _check_input(name, x, self.groups, features, label)
+            y = group_matmul(x, weight)
+        return y if bias is None else y + bias
+
     def _projections(self, x: Tensor, h: Tensor) -> tuple[Tensor, Tensor]:
         name = type(self).__name__
         _check_input(name, x, self.groups, self.input_size)
         _check_input(name, h, self.groups, self.hidden_size, "hidden state")
-        gi, gh = group_matmul(x, self.weight_ih), group_matmul(h, self.weight_hh)
-        if self.bias_ih is not None:
-            gi, gh = gi + self.bias_ih, gh + self.bias_hh
-        return gi, gh
+        return self.projections(x, h)
 
     def _zeros(self, x: Tensor) -> Tensor:
         return x.new_zeros(x.shape[0], self.groups, self.hidden_size)
@@ -221,6 +251,11 @@ class GroupLSTMCell(_GroupCell):
     def forward(self, x: Tensor, state: tuple[Tensor, Tensor] | None = None) -> tuple[Tensor, Tensor]:
         h, c = (self._zeros(x), self._zeros(x)) if state is None else state
         gi, gh = self._projections(x, h)
+        return self.combine(gi, gh, c)
+
+    @staticmethod
+    def combine(gi: Tensor, gh: Tensor, c: Tensor) -> tuple[Tensor, Tensor]:
+        """The LSTM update from pre-activations (B, G, 4H) and the cell state c ((B, G, H), or (B, 1, H) shared)."""
         i, f, g, o = (gi + gh).chunk(4, dim=-1)
         c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
         return torch.sigmoid(o) * torch.tanh(c), c
@@ -249,6 +284,11 @@ class GroupGRUCell(_GroupCell):
     def forward(self, x: Tensor, h: Tensor | None = None) -> Tensor:
         h = self._zeros(x) if h is None else h
         gi, gh = self._projections(x, h)
+        return self.combine(gi, gh, h)
+
+    @staticmethod
+    def combine(gi: Tensor, gh: Tensor, h: Tensor) -> Tensor:
+        """The GRU update from pre-activations (B, G, 3H) and the state h ((B, G, H), or (B, 1, H) shared)."""
         xr, xz, xn = gi.chunk(3, dim=-1)
         hr, hz, hn = gh.chunk(3, dim=-1)
         r, z = torch.sigmoid(xr + hr), torch.sigmoid(xz + hz)

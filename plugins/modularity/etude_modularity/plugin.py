@@ -34,13 +34,25 @@ def register_components(registry):
         example={"rules": 4, "num_train": 256},
     )
     registry.add(
+        "task", "rule-regression-set", "etude_modularity.set_task:RuleSetRegression",
+        summary="Sets of T elements; each searches two others by its rule's features and regresses "
+                "alpha_r u + beta_r v on the retrieved values (the MHA tasks); 'ood' scales features by 2.",
+        example={"rules": 4, "num_train": 64},
+    )
+    registry.add(
+        "task", "rule-regression-sequence", "etude_modularity.sequence_task:RuleSequenceRegression",
+        summary="Rule-switching linear dynamics s_t = x_t B_r + s_{t-1} A_r over T steps (the RNN tasks); "
+                "'ood' scales the inputs by 2.",
+        example={"rules": 4, "dim": 8, "num_train": 64},
+    )
+    registry.add(
         "model", "monolithic", "etude_modularity.models:Monolithic",
-        summary="Encoders, one MLP 3e -> d -> d, decoder (the paper's monolithic baseline).",
+        summary="The paper's monolithic baseline; family mlp (MLP 3e -> d -> d), mha (M x H heads) or rnn (one LSTM cell).",
         example={"rules": 4, "encoder_dim": 32},
     )
     registry.add(
         "model", "modular", "etude_modularity.models:Modular",
-        summary="R group-linear modules, each scoring itself; end-to-end softmax routing over modules.",
+        summary="R group-linear modules (MLP, MHA heads + output MLPs, or RNN cells), each scoring itself; end-to-end softmax routing.",
         example={"rules": 4, "encoder_dim": 32},
     )
     registry.add(
@@ -66,7 +78,7 @@ def register_claims(registry):
             "GT-Modular < Modular < Monolithic (paraphrase of the abstract: \"modularity ... helps "
             "... when specialization is achieved\")."
         ),
-        source="Abstract; Section 5 figures (values not tabulated); CPU pilot in the paper brief",
+        source="Abstract; Section 5 figures for the MLP, MHA and RNN settings (values not tabulated); CPU pilot in the paper brief",
         paper={"pilot_ood_l1_gt": [0.023, 0.045], "pilot_ood_l1_modular": [0.082, 0.104],
                "pilot_ood_l1_monolithic": [0.13, 0.18]},
         scales=("smoke", "quick", "full"),

@@ -113,3 +113,25 @@ def test_group_layers_and_modular_network_on_cuda_match_cpu():
     y_cuda, p_cuda = net.cuda()(x.cuda(), return_routing=True)
     torch.testing.assert_close(y_cuda.cpu(), y, atol=1e-5, rtol=1e-5)
     torch.testing.assert_close(p_cuda.cpu(), p, atol=1e-5, rtol=1e-5)
+
+
+@pytest.mark.parametrize("cls", [GroupLSTMCell, GroupGRUCell])
+def test_projections_of_shared_inputs_equal_expanded_and_combine_equals_forward(cls):
+    cell = cls(G, 6, 4, dtype=torch.float64)
+    x = torch.randn(B, 6, dtype=torch.float64, generator=_gen(11))
+    h = torch.randn(B, 4, dtype=torch.float64, generator=_gen(12))
+    xg, hg = x.unsqueeze(1).expand(-1, G, -1), h.unsqueeze(1).expand(-1, G, -1)
+    shared, grouped = cell.projections(x, h), cell.projections(xg, hg)
+    for a, b in zip(shared, grouped, strict=True):
+        torch.testing.assert_close(a, b, atol=1e-12, rtol=0)
+    # combine on the pre-activations with a broadcast (B, 1, H) state equals forward on expanded states
+    if cls is GroupLSTMCell:
+        c = torch.randn(B, 4, dtype=torch.float64, generator=_gen(13))
+        got = cell.combine(*shared, c.unsqueeze(1))
+        want = cell(xg, (hg, c.unsqueeze(1).expand(-1, G, -1)))
+        for a, b in zip(got, want, strict=True):
+            torch.testing.assert_close(a, b, atol=1e-12, rtol=0)
+    else:
+        torch.testing.assert_close(cell.combine(*shared, h.unsqueeze(1)), cell(xg, hg), atol=1e-12, rtol=0)
+    with pytest.raises(ValueError, match="shared input of shape"):
+        cell.input_projections(torch.randn(B, 5, dtype=torch.float64))

@@ -156,3 +156,9 @@ def test_claims_at_smoke(claim_id, tmp_path):
         assert outcome.metrics["alignment_gt-modular"][0] == pytest.approx(0.0, abs=1e-9)
     if claim_id.endswith("specialisation"):
         assert all(v > 0 for v in outcome.metrics["ood_l1_monolithic"])
+        # smoke runs the MHA and RNN families too (as full does), each judged on its own
+        assert set(outcome.metrics["holds_by_family"]) == {"mlp", "mha", "rnn"}
+        for family in ("mha", "rnn"):
+            fam = outcome.metrics[family]
+            assert fam["setting"]["family"] == family
+            assert all(v > 0 for m in ("monolithic", "modular", "gt-modular") for v in fam[f"ood_l1_{m}"])
