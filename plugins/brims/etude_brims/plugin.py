@@ -77,3 +77,27 @@ def register_claims(registry):
         scales=("smoke", "full"),
         seeds={"smoke": 1, "full": 3},
     )
+    registry.add_claim(
+        "brims/video-prediction",
+        run="etude_brims.claims:video_prediction_run",
+        judge="etude_brims.claims:video_prediction_judge",
+        statement="Bidirectional information flow improves video prediction on bouncing balls: BRIMs' "
+                  "closed-loop rollout has a lower binary cross-entropy than RIMs' and an LSTM's (paraphrased).",
+        source="BRIMs Section 4, bouncing-balls video prediction (figure / table not transcribed: no offline "
+               "copy of the PDF)",
+        paper={"reported": "not transcribed here (no offline copy of the PDF)", "rollout_frames": 10},
+        scales=("smoke", "full"),
+        seeds={"smoke": 1, "full": 3},
+    )
+    registry.add_claim(
+        "brims/language-modelling",
+        run="etude_brims.claims:language_modelling_run",
+        judge="etude_brims.claims:language_modelling_judge",
+        statement="BRIMs reach a lower perplexity than an LSTM and RIMs of equal size on WikiText-103 "
+                  "(paraphrased).",
+        source="BRIMs Section 4, language-modelling table (not transcribed: no offline copy of the PDF); "
+               "corpus read from $ETUDE_DATA/wikitext-103",
+        paper={"reported": "not transcribed here (no offline copy of the PDF)"},
+        scales=("smoke", "full"),
+        seeds={"smoke": 1, "full": 3},
+    )
