@@ -16,6 +16,9 @@ _EXPORTS = {
     "BouncingBallsConfig": "tasks",
     "NoisySequences": "tasks",
     "NoisySequencesConfig": "tasks",
+    "LanguageModel": "sequence_models",
+    "VideoPredictor": "sequence_models",
+    "rollout_bce": "sequence_models",
     "layer_usage": "usage",
 }
 
