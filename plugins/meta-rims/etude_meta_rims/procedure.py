@@ -137,6 +137,11 @@ class MetaRIMs(Procedure):
 
     Config = MetaRIMsConfig
 
+    def __init__(self, config: MetaRIMsConfig | dict | None = None, **overrides: Any) -> None:
+        super().__init__(config, **overrides)
+        #: the loss of inner_step / outer_step outside run() (run() picks it from the task when loss=None)
+        self._loss_name = self.config.loss or "mse"
+
     # -- losses ------------------------------------------------------------------------
     def _loss(self, out: Tensor, y: Tensor) -> Tensor:
         if self._loss_name == "cross-entropy":

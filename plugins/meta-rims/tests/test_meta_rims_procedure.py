@@ -44,7 +44,6 @@ def _batch():
 def test_inner_and_outer_steps_move_exactly_their_groups(fast):
     model = _model()
     proc = MetaRIMs(fast=fast, inner_lr=0.5)
-    proc._loss_name = "mse"
     x, y = _batch()
     usage = module_usage(model, x)
     assert int(usage.sum()) == 1
@@ -79,7 +78,6 @@ def test_inner_and_outer_steps_move_exactly_their_groups(fast):
 def test_without_masking_never_active_rows_still_get_no_gradient_but_masking_is_explicit():
     model = _model()
     proc = MetaRIMs(fast="modules", inner_lr=0.5, mask_inactive=False)
-    proc._loss_name = "mse"
     x, y = _batch()
     usage = module_usage(model, x)
     before = _snapshot(model.module_parameters())
@@ -94,7 +92,6 @@ def test_second_order_outer_gradient_crosses_the_inner_step():
     for second in (False, True):
         model = _model()
         proc = MetaRIMs(fast="modules", inner_lr=0.5, second_order=second, clip_norm=0.0)
-        proc._loss_name = "mse"
         opt = torch.optim.SGD(proc.slow_optimizer(model).param_groups[0]["params"], lr=1.0)
         proc.meta_step(model, (x, y), (x, y), opt)
         results[second] = (_snapshot(model.module_parameters()), _snapshot(model.attention_parameters()))
