@@ -35,7 +35,7 @@ References:
 
 Examples:
     >>> import torch
-    >>> model = BRIMs(input_size=3, output_size=4, hidden_size=16, num_modules=4, active=2)
+    >>> model = BRIMs(input_size=3, output_size=4, hidden_size=16, num_modules=4, active=2, readout="all")
     >>> logits, trace = model(torch.randn(2, 5, 3), return_trace=True)
     >>> logits.shape, trace["layers"][0]["slots"], trace["layers"][1]["slots"]
     (torch.Size([2, 5, 4]), ('null', 'bottom-up', 'top-down'), ('null', 'bottom-up'))
