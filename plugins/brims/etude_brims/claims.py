@@ -156,8 +156,8 @@ def noise_robustness_judge(ctx: JudgeContext, runs: list[dict]) -> Outcome:
     gap = paired_comparison(acc["brims"][high], acc["rims"][high])
     rims_lstm = paired_comparison(acc["rims"][high], acc["lstm"][high])
     brims_lstm = paired_comparison(acc["brims"][high], acc["lstm"][high])
-    td = {k: [np.mean([layer.get("top-down", 0.0) for layer in r["brims"]["slot_mass"][k]]) for r in runs]
-          for k in levels}
+    td = {k: [float(np.mean([layer["top-down"] for layer in r["brims"]["slot_mass"][k] if "top-down" in layer]))
+              for r in runs] for k in levels}  # mean over the layers that have a top-down slot
     metrics: dict[str, Any] = {f"accuracy_{m}_sigma_{k}": acc[m][k] for m in MODELS for k in levels}
     metrics.update(brims_minus_rims=gap.as_dict(), rims_minus_lstm=rims_lstm.as_dict(),
                    brims_minus_lstm=brims_lstm.as_dict(), top_down_mass={k: td[k] for k in levels},
@@ -166,7 +166,7 @@ def noise_robustness_judge(ctx: JudgeContext, runs: list[dict]) -> Outcome:
     text = "; ".join(f"sigma {k}: BRIMs {np.mean(acc['brims'][k]):.3f}, RIMs {np.mean(acc['rims'][k]):.3f}, "
                      f"LSTM {np.mean(acc['lstm'][k]):.3f}" for k in levels)
     text += (f"; at sigma {high}: BRIMs - RIMs {_interval(gap)}, RIMs - LSTM {_interval(rims_lstm)}; "
-             f"top-down mass (BRIMs, layer mean) {np.mean(td[high]):.3f}")
+             f"BRIMs attention mass on the top-down slot {np.mean(td[high]):.3f}")
     if ctx.scale == "smoke":
         return Outcome(holds=None, metrics=metrics, notes="smoke scale decides nothing; " + text)
     if gap.ci_high < 0:
