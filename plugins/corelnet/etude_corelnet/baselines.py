@@ -25,22 +25,16 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from etude.config import configclass, field, one_of, positive
+from etude.config import configclass, field, positive
 from etude.kinds import Model
 
 from .contextnorm import ContextNorm
-from .encoders import ObjectEncoder, _shape, check_input_shape
+from .encoders import ObjectEncoder, ObjectModelConfig
 
 
 
 @configclass
-class RelationalMLPConfig:
-    input_shape: tuple[int, ...] = field(converter=_shape, validator=check_input_shape, doc="(N, *object_shape)")
-    num_classes: int = field(validator=positive, doc="outputs")
-    encoder: str = field(default="mlp", doc="registered per-object encoder model")
-    encoder_options: dict = field(factory=dict, doc="config of the encoder (sizes filled in)")
-    z_dim: int = field(default=128, validator=positive, doc="encoding width d")
-    context_norm: str = field(default="all", validator=one_of("none", "all"), doc="context norm over the objects")
+class RelationalMLPConfig(ObjectModelConfig):
     hidden: int = field(default=256, validator=positive, doc="hidden width of the MLP on the concatenation")
 
 
@@ -70,13 +64,8 @@ class RelationalMLP(Model):
 
 
 @configclass
-class RelationalTransformerConfig:
-    input_shape: tuple[int, ...] = field(converter=_shape, validator=check_input_shape, doc="(N, *object_shape)")
-    num_classes: int = field(validator=positive, doc="outputs")
-    encoder: str = field(default="mlp", doc="registered per-object encoder model")
-    encoder_options: dict = field(factory=dict, doc="config of the encoder (sizes filled in)")
+class RelationalTransformerConfig(ObjectModelConfig):
     z_dim: int = field(default=128, validator=positive, doc="encoding and model width d")
-    context_norm: str = field(default="all", validator=one_of("none", "all"), doc="context norm over the objects")
     layers: int = field(default=1, validator=positive, doc="transformer blocks L")
     attention: str = field(default="multihead", doc="registered attention of every block")
     attention_options: dict = field(factory=lambda: {"num_heads": 8}, doc="its config (embed_dim filled in)")
@@ -121,13 +110,7 @@ class RelationalTransformer(Model):
 
 
 @configclass
-class RelationalLSTMConfig:
-    input_shape: tuple[int, ...] = field(converter=_shape, validator=check_input_shape, doc="(N, *object_shape)")
-    num_classes: int = field(validator=positive, doc="outputs")
-    encoder: str = field(default="mlp", doc="registered per-object encoder model")
-    encoder_options: dict = field(factory=dict, doc="config of the encoder (sizes filled in)")
-    z_dim: int = field(default=128, validator=positive, doc="encoding width d")
-    context_norm: str = field(default="all", validator=one_of("none", "all"), doc="context norm over the objects")
+class RelationalLSTMConfig(ObjectModelConfig):
     hidden: int = field(default=512, validator=positive, doc="LSTM width (the reference: 512)")
 
 

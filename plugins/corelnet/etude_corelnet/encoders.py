@@ -8,7 +8,7 @@ from typing import Any
 import attrs
 from torch import Tensor, nn
 
-from etude.config import FieldValueError
+from etude.config import FieldValueError, configclass, field, one_of, positive
 
 
 def _shape(value: Any) -> tuple[int, ...]:
@@ -19,6 +19,18 @@ def check_input_shape(instance: Any, attribute: Any, value: tuple[int, ...]) -> 
     """``input_shape`` is (N, *object_shape) with N >= 2 objects."""
     if len(value) < 2 or any(v < 1 for v in value) or value[0] < 2:
         raise FieldValueError(attribute.name, value, "(N, *object_shape) with N >= 2 objects, e.g. (6, 32) or (6, 32, 32)")
+
+
+@configclass
+class ObjectModelConfig:
+    """Fields shared by the baselines that encode N objects with one per-object encoder (subclassed, not used alone)."""
+
+    input_shape: tuple[int, ...] = field(converter=_shape, validator=check_input_shape, doc="(N, *object_shape)")
+    num_classes: int = field(validator=positive, doc="outputs")
+    encoder: str = field(default="mlp", doc="registered per-object encoder model")
+    encoder_options: dict = field(factory=dict, doc="config of the encoder (sizes filled in)")
+    z_dim: int = field(default=128, validator=positive, doc="encoding width d")
+    context_norm: str = field(default="all", validator=one_of("none", "all"), doc="context norm over the objects")
 
 
 def build_encoder(name: str, object_shape: tuple[int, ...], z_dim: int, options: dict) -> nn.Module:

@@ -23,21 +23,16 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from etude.config import configclass, field, one_of, positive
+from etude.config import configclass, field, positive
 from etude.kinds import Model
 
 from .contextnorm import ContextNorm
-from .encoders import ObjectEncoder, _shape, check_input_shape
+from .encoders import ObjectEncoder, ObjectModelConfig
 
 
 @configclass
-class ESBNConfig:
-    input_shape: tuple[int, ...] = field(converter=_shape, validator=check_input_shape, doc="(N, *object_shape)")
-    num_classes: int = field(validator=positive, doc="outputs")
-    encoder: str = field(default="mlp", doc="registered per-object encoder model")
-    encoder_options: dict = field(factory=dict, doc="config of the encoder (sizes filled in)")
+class ESBNConfig(ObjectModelConfig):
     z_dim: int = field(default=128, validator=positive, doc="encoding width (memory values)")
-    context_norm: str = field(default="all", validator=one_of("none", "all"), doc="context norm over the objects")
     hidden: int = field(default=512, validator=positive, doc="LSTM controller width")
     key_dim: int = field(default=256, validator=positive, doc="memory key width")
 
