@@ -15,7 +15,9 @@ label noise, MLP 64-256-256-10 (ReLU), SGD momentum 0.9 (no Nesterov, no
 weight decay, constant lr), batch 64; rich lr 0.05; lazy alpha = 1000, lr
 0.5; stopped at overall train accuracy 0.82; difficulty = quintiles of the
 hold-out consistency (K = 20 logistic models on 10 % subsets) over clean
-examples. Full: MNIST-1D (4 000 examples), 20 seeds.
+examples. Full: MNIST-1D (4 000 examples), 20 seeds; ``easy-first-when-rich`` adds the CIFAR-10 fork
+protocol (:mod:`.cifar`: ResNet-18 at alpha = 1 forked at train-accuracy milestones into alpha = 1 and 1e4,
+c-score deciles) on seeds 0-2 when CIFAR-10 and ``cifar10-cscores-orig-order.npz`` are in ``$ETUDE_DATA``.
 """
 
 from __future__ import annotations
