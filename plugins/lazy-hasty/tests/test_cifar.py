@@ -83,7 +83,9 @@ def test_fork_protocol_end_to_end_through_the_claim(tmp_path, monkeypatch):
         assert lazy["curves"]["accuracy"][0] == pytest.approx(f["start_accuracy"], abs=1e-6)
         assert lazy["relative_weight_change"] < rich["relative_weight_change"] / 100
         assert set(lazy["at_levels"]) == {f"bin{k}" for k in range(4)}
-    outcome = claims.easy_first_when_rich_judge(JudgeContext(claim_id=cid, scale="smoke", seeds=[0]), [run])
+    ctx = JudgeContext(claim_id=cid, scale="smoke", seeds=[0], out_dir=tmp_path / "figures")
+    outcome = claims.easy_first_when_rich_judge(ctx, [run])
+    assert ctx.figures  # the group curves, saved under out_dir
     assert outcome.metrics["cifar10_fork_seeds"] == 1 and len(outcome.metrics["cifar10_fork_diff_lazy_minus_rich"]) == 1
     assert "CIFAR-10 fork protocol: 1 seed(s)" in outcome.notes and outcome.holds is None
 
