@@ -282,7 +282,7 @@ class DRL(Estimator, nn.Module):
             self.train(was)
 
     @torch.no_grad()
-    def estimate(self, x: Tensor, times: Tensor | None = None, *, batch_size: int = 4096, **kwargs: Any) -> Tensor:
+    def estimate(self, x: Tensor, times: Tensor | None = None, *, batch_size: int = 1024, **kwargs: Any) -> Tensor:
         """Trajectory of encoder means ``(N, len(times), latent)`` (default ``times = k / K``), all times batched.
 
         All N x len(times) (example, time) pairs go through

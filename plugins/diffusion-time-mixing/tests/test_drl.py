@@ -97,6 +97,19 @@ def test_trajectory_shape_mean_and_batched_equals_loop():
     torch.testing.assert_close(drl.estimate(x), z)  # default grid k / num_steps with num_steps = 5
 
 
+@pytest.mark.parametrize("probabilistic", [True, False])
+def test_factorised_trajectory_equals_the_encoder_on_every_pair(probabilistic):
+    enc = _drl(probabilistic=probabilistic).encoder
+    x, times = torch.randn(5, 6), torch.tensor([0.0, 0.3, 1.0])
+    mean, log_var = enc.trajectory(x, times)
+    ref_mean, ref_log_var = enc(x.repeat_interleave(3, 0), times.repeat(5))
+    torch.testing.assert_close(mean, ref_mean.reshape(5, 3, -1))
+    if probabilistic:
+        torch.testing.assert_close(log_var, ref_log_var.reshape(5, 3, -1))
+    else:
+        assert log_var is None and ref_log_var is None
+
+
 def test_time_grid_includes_both_ends():
     torch.testing.assert_close(time_grid(4), torch.tensor([0.0, 0.25, 0.5, 0.75, 1.0]))
     with pytest.raises(ValueError, match="num_steps"):
