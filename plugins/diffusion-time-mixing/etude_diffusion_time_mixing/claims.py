@@ -16,6 +16,15 @@ the likelihood-weighted DSM form (g(t)^2 ||s + eps/sigma||^2, 2 log(1000) = 13.8
 sigma^2-weighted term for the VE SDE), added after the first quick run showed the gated encoder's
 posterior collapse (the gate and its configuration were not changed).
 
+The DSM term is one half of the sum of squares over data dimensions, as the official
+``sarthmit/traj_drl`` (``diffusion_model/losses.py`` line 72 with ``reduce_mean=False``), since this
+plugin's version 0.2.0 (0.1.0 summed without the half, the issue's form). Diagnostics of the gated
+lambda_z = 1 encoder, recorded beside the verdict and never gated (added in 0.2.0, after the first
+quick runs): its KL, DSM with z and with z = 0 and the spread of its means per t on the train split,
+and the per-t probes, concatenation and mixer on trajectories z-scored with the train split's
+statistics (the official read-outs do not standardise; this asks whether the collapsed means still
+carry the labels at a small scale).
+
 Full (one GPU): the same task, 20 000 encoder steps, K in {5, 10, 25}, the
 paper's mixer (width 256, dropout 0.25), 5 seeds. The CIFAR-10 claim needs
 the local files and a WRN-28 encoder.
@@ -167,7 +176,11 @@ def mixing_beats_best_time_run(ctx: SeedContext) -> dict[str, Any]:
         out[f"K{K}"] = {"probes": probes, "best_t": probes["best_test"], "concat": concat, "mixer": mixer}
     K = s["Ks"][0]
     out["diagnostics"] = _encoder(ctx)["diagnostics"]
-    out["diagnostic_standardized_probes"] = _probes(ctx, "AB", K, standardize=True)
+    std_task = _frozen(ctx, "AB", K, standardize=True)
+    out["diagnostic_standardized"] = {
+        "probes": _probes(ctx, "AB", K, standardize=True),
+        "concat": _fit(ctx, std_task, "time-mlp", {"hidden": s["mlp"]}).metrics["test_accuracy"],
+        "mixer": _fit(ctx, std_task, "time-attention", dict(s["mixer"])).metrics["test_accuracy"]}
     ctrl_task = _frozen(ctx, "AB", K, 1e-5)
     ctrl = _probes(ctx, "AB", K, 1e-5)
     out["control_lambda_1e-5"] = {"probes": ctrl, "best_t": ctrl["best_test"],
@@ -225,8 +238,12 @@ def mixing_beats_best_time_judge(ctx: JudgeContext, runs: list[dict]) -> Outcome
         "kl_per_t": [r["diagnostics"]["kl"] for r in runs], "dsm_per_t": [r["diagnostics"]["dsm"] for r in runs],
         "dsm_zero_latent_per_t": [r["diagnostics"]["dsm_zero_latent"] for r in runs],
         "mean_spread_per_t": [r["diagnostics"]["mean_spread"] for r in runs],
-        "standardized_per_t_test": [r["diagnostic_standardized_probes"]["test"] for r in runs],
-        "standardized_best_single_t": [r["diagnostic_standardized_probes"]["best_test"] for r in runs]}
+        "standardized_per_t_test": [r["diagnostic_standardized"]["probes"]["test"] for r in runs],
+        "standardized_best_single_t": [r["diagnostic_standardized"]["probes"]["best_test"] for r in runs],
+        "standardized_concat": [r["diagnostic_standardized"]["concat"] for r in runs],
+        "standardized_mixer": [r["diagnostic_standardized"]["mixer"] for r in runs],
+        "standardized_gain_points": [100 * (r["diagnostic_standardized"]["mixer"]
+                                            - r["diagnostic_standardized"]["probes"]["best_test"]) for r in runs]}
     lik = [r["control_likelihood_weighting"] for r in runs if "control_likelihood_weighting" in r]
     if lik:
         outcome.metrics["control_likelihood_weighting"] = {
