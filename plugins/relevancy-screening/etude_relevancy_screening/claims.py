@@ -383,7 +383,7 @@ def _psmnist_metrics(runs: list[dict[str, Any]]) -> tuple[dict[str, Any], str]:
     missing = [r["psmnist"]["not_run"] for r in runs if "not_run" in r["psmnist"]]
     if missing:
         return ({"not_run": missing[0]},
-                f"psMNIST (no verdict): not run: {missing[0]} (set ETUDE_DATA to a folder with mnist/).")
+                f"psMNIST (no verdict): not run: {missing[0]}")  # the message names the folder and ETUDE_DATA
     metrics: dict[str, Any] = {"verdict": None, "steps": runs[0]["psmnist"]["RNN"]["steps_per_sequence"]}
     parts = []
     for m in MEMORIES:
