@@ -27,8 +27,8 @@ on the attention implementation.
 ``--breakdown`` adds, per T, the time of each part of a step measured alone
 (projections, the search, the retrieval competition: retrieval keys, logits,
 the softmax over R and the weighted sum), as a fraction of the whole step.
-``--compile`` adds ``torch.compile``d compositional attention (optional; not
-used by the plugin; compile time excluded).
+``--compile`` adds ``torch.compile``d compositional and multi-head attention
+(optional, not used by the plugin; compile time excluded).
 
 Usage: ``python benchmarks/compositional-attention/bench_compositional_attention.py [--device cuda] [--quick] [--breakdown]``
 """
@@ -70,16 +70,17 @@ def attention_macs(kind: str, T: int, E: int, S: int, R: int = 1, d: int | None 
 
 
 def _saved_bytes(fn) -> int:
-    total = 0
+    """Bytes of the distinct storages that autograd saves for backward while ``fn`` runs."""
+    storages: dict[int, int] = {}
 
     def pack(t):
-        nonlocal total
-        total += t.numel() * t.element_size()
+        storage = t.untyped_storage()
+        storages[storage.data_ptr()] = storage.nbytes()
         return t
 
     with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
         fn()
-    return total
+    return sum(storages.values())
 
 
 def _sync(device: str) -> None:
@@ -164,7 +165,7 @@ def main() -> None:
     parser.add_argument("--reps", type=int, default=None, help="timed rounds (default 15 on CPU, 20 on CUDA; 5 with --quick)")
     parser.add_argument("--lengths", type=int, nargs="+", default=None, help="sequence lengths T (default: per device)")
     parser.add_argument("--breakdown", action="store_true", help="also time each part of a step alone")
-    parser.add_argument("--compile", action="store_true", help="also time torch.compile(compositional)")
+    parser.add_argument("--compile", action="store_true", help="also time torch.compile(compositional) and torch.compile(multihead)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     device = args.device
@@ -190,10 +191,17 @@ def main() -> None:
             search_dim=head, value_dim=head, retrieval_dim=head, bias=False,
         ),
     }
+    if device == "cuda":  # q, k zero-padded to the value's width: the flash kernel instead of the memory-efficient one
+        mods["comp-padded"] = etude.create(
+            "attention", "compositional", embed_dim=E, searches=S, retrievals=R,
+            search_dim=head, value_dim=head, retrieval_dim=head, bias=False,
+        )
+        mods["comp-padded"].pad_values_on = ("cpu", "cuda")
     if Lucidrains is not None:
         mods["lucidrains"] = Lucidrains(dim=E, dim_head=head, num_searches=S, num_retrievals=R)
     mods = {k: m.to(device=device, dtype=dtype) for k, m in mods.items()}
     if args.compile:
+        mods["mha-compiled"] = torch.compile(mods["multihead"], dynamic=False)
         mods["comp-compiled"] = torch.compile(mods["compositional"], dynamic=False)
     params = {k: sum(p.numel() for p in m.parameters()) for k, m in mods.items()}
     clock = "wall" if device == "cuda" else "thread"
@@ -206,7 +214,7 @@ def main() -> None:
     if Lucidrains is not None:
         cols += ["luci/comp", "luci/comp wall", "luci/comp mem"]
     if args.compile:
-        cols += ["compiled/comp"]
+        cols += ["compiled comp/comp", "compiled comp/mha"]
     print("| " + " | ".join(cols) + " |")
     print("|" + "---|" * len(cols))
     breakdown = []
@@ -214,7 +222,7 @@ def main() -> None:
         x = torch.randn(B, T, E, device=device, dtype=dtype, requires_grad=True)
         res = _interleaved({k: _step(m, x) for k, m in mods.items()}, device, reps)
         sec = {k: (v[1] if device == "cuda" else v[0]) for k, v in res.items()}
-        mem = {k: _memory(m, x, device) for k, m in mods.items() if k != "comp-compiled"}
+        mem = {k: _memory(m, x, device) for k, m in mods.items() if not k.endswith("compiled")}
         for m in mods.values():
             m.zero_grad(set_to_none=True)
         limit = attention_macs("compositional", T, E, S, R, head) / attention_macs("multihead", T, E, S, d=head)
@@ -225,7 +233,7 @@ def main() -> None:
             row += [f"{sec['lucidrains'] / sec['compositional']:.2f}", f"{res['lucidrains'][1] / res['compositional'][1]:.2f}",
                     f"{mem['lucidrains'] / mem['compositional']:.2f}"]
         if args.compile:
-            row += [f"{sec['comp-compiled'] / sec['compositional']:.2f}"]
+            row += [f"{sec['comp-compiled'] / sec['compositional']:.2f}", f"{sec['comp-compiled'] / sec['mha-compiled']:.2f}"]
         print("| " + " | ".join(row) + " |", flush=True)
         if args.breakdown:
             parts = _interleaved(_parts(mods["multihead"], mods["compositional"], x), device, reps)

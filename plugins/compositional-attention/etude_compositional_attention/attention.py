@@ -115,7 +115,9 @@ class CompositionalAttention(AttentionMechanism):
     Config = CompositionalAttentionConfig
     #: device types whose fused path zero-pads query/key or value to one head width (see ``_search``)
     pad_values_on: tuple[str, ...] = ("cpu",)
-    #: on those devices, the explicit search path is taken up to this many scores B S Tq Tk (8 MB in float32)
+    #: device types that take the explicit search path up to ``explicit_max_scores`` scores
+    explicit_on: tuple[str, ...] = ("cpu",)
+    #: the explicit path's limit on B S Tq Tk (2^21 scores: 8 MB in float32)
     explicit_max_scores: int = 2**21
 
     def __init__(self, config: CompositionalAttentionConfig | None = None, **overrides: Any) -> None:
@@ -211,23 +213,24 @@ class CompositionalAttention(AttentionMechanism):
 
         Two exact paths, chosen by size (see :attr:`explicit_max_scores`):
 
-        - explicit (CPU, at most ``explicit_max_scores`` scores B S Tq Tk, or
-          with dropout): ``softmax(Q K^T / sqrt(d_k))`` as one tensor times the
+        - explicit (on ``explicit_on`` devices, CPU by default, with at most
+          ``explicit_max_scores`` scores B S Tq Tk, or with dropout): ``softmax(Q K^T / sqrt(d_k))`` as one tensor times the
           shared value in one batched matmul of (B, S Tq, Tk) by (B, Tk, R d_v).
           No query-key product is repeated and no value is copied; the
           (B, S, Tq, Tk) weights are kept for backward, a few MB at most.
         - fused: one ``scaled_dot_product_attention`` call (O(T) memory). The
           value is broadcast over the searches without a copy. PyTorch's CPU
-          flash kernel needs equal query and value head dims, so on CPU the
-          narrower of (query/key, value) is zero-padded to the wider one (the
-          scale stays 1 / sqrt(d_k)); one wide head per search runs faster than
-          cutting the value into d_k-wide chunks that repeat the query-key
-          products. CUDA's kernels take the wide value as it is.
+          flash kernel needs equal query and value head dims, so on
+          ``pad_values_on`` devices (CPU by default) the narrower of
+          (query/key, value) is zero-padded to the wider one (the scale stays
+          1 / sqrt(d_k)); one wide head per search runs faster than cutting the
+          value into d_k-wide chunks that repeat the query-key products.
+          Elsewhere the wide value goes to SDPA as it is (CUDA's
+          memory-efficient kernel takes it).
         """
         b, S, tq, d_k = q.shape
         tk, width = v.shape[1], v.shape[-1]
-        cpu = q.device.type in self.pad_values_on
-        if cpu and (dropout > 0 or b * S * tq * tk <= self.explicit_max_scores):
+        if q.device.type in self.explicit_on and (dropout > 0 or b * S * tq * tk <= self.explicit_max_scores):
             scores = (q * d_k**-0.5) @ k.transpose(-1, -2)  # (B, S, Tq, Tk)
             if attn_mask is not None:
                 scores = scores.masked_fill(~attn_mask, float("-inf"))
@@ -237,7 +240,7 @@ class CompositionalAttention(AttentionMechanism):
             if dropout > 0:
                 weights = F.dropout(weights, dropout)
             return (weights.reshape(b, S * tq, tk) @ v).view(b, S, tq, width)
-        if not cpu or width == d_k:
+        if q.device.type not in self.pad_values_on or width == d_k:
             return F.scaled_dot_product_attention(q, k, v.unsqueeze(1).expand(b, S, tk, width), attn_mask=attn_mask, dropout_p=dropout)
         wide = max(width, d_k)
         if d_k < wide:
