@@ -173,7 +173,7 @@ def test_self_attention_projects_in_one_matmul():
 
 def test_math_backend_equals_default_backend():
     torch.manual_seed(3)
-    ca = CompositionalAttention(embed_dim=16, searches=4, retrievals=2)
+    ca = _on_path(CompositionalAttention(embed_dim=16, searches=4, retrievals=2), "fused")
     x = torch.randn(2, 9, 16)
     with sdpa_kernel(SDPBackend.MATH):
         ref = ca(x)[0]
@@ -202,9 +202,10 @@ def test_permutation_equivariance(s, r, t, seed, mode):
     torch.testing.assert_close(ca(x[:, perm])[0], ca(x)[0][:, perm], rtol=0, atol=1e-12)
 
 
-def test_causal_mask_blocks_the_future():
+@PATHS
+def test_causal_mask_blocks_the_future(path):
     torch.manual_seed(5)
-    ca = CompositionalAttention(embed_dim=8, searches=2, retrievals=2).to(D)
+    ca = _on_path(CompositionalAttention(embed_dim=8, searches=2, retrievals=2).to(D), path)
     x = _x(1, 6, 8)
     causal = torch.ones(6, 6, dtype=torch.bool).tril()
     changed = x.clone()
@@ -212,11 +213,12 @@ def test_causal_mask_blocks_the_future():
     torch.testing.assert_close(ca(x, mask=causal)[0][:, :4], ca(changed, mask=causal)[0][:, :4], rtol=0, atol=1e-12)
 
 
+@PATHS
 @pytest.mark.parametrize("concat_input", [False, True])
-def test_fully_masked_row_policy(concat_input):
+def test_fully_masked_row_policy(concat_input, path):
     """A query with nothing to attend outputs exactly zeros (the kind's contract), weights 0."""
     torch.manual_seed(6)
-    ca = CompositionalAttention(embed_dim=8, searches=2, retrievals=2, concat_input=concat_input).to(D)
+    ca = _on_path(CompositionalAttention(embed_dim=8, searches=2, retrievals=2, concat_input=concat_input).to(D), path)
     x = _x(2, 4, 8)
     mask = torch.ones(2, 4, 4, dtype=torch.bool)
     mask[0, 1] = False
@@ -238,6 +240,9 @@ def test_per_search_mask():
     _, w = ca(x, mask=mask, need_weights=True)
     search = w["search"].detach()
     assert float(search[:, 1, :, 3:].abs().sum()) == 0.0 and float(search[:, 0, :, 3:].sum()) > 0
+    mask[:, 0, 2] = False  # an empty row in one search only
+    explicit = _on_path(ca, "explicit")(x, mask=mask)[0]
+    torch.testing.assert_close(_on_path(ca, "fused")(x, mask=mask)[0], explicit, rtol=0, atol=1e-12)
     with pytest.raises(ValueError, match="head axis"):
         ca(x, mask=torch.ones(1, 3, 5, 5, dtype=torch.bool))
 
