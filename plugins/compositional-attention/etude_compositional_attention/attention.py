@@ -117,8 +117,10 @@ class CompositionalAttention(AttentionMechanism):
     pad_values_on: tuple[str, ...] = ("cpu",)
     #: device types that take the explicit search path up to ``explicit_max_scores`` scores
     explicit_on: tuple[str, ...] = ("cpu",)
-    #: the explicit path's limit on B S Tq Tk (2^21 scores: 8 MB in float32)
-    explicit_max_scores: int = 2**21
+    #: the explicit path's limit on B S Tq Tk: 2^19 scores (2 MB in float32). Measured on CPU, the
+    #: explicit path is faster below about that and slower above, where its memory traffic costs more
+    #: than the fused kernel's padded query-key width.
+    explicit_max_scores: int = 2**19
 
     def __init__(self, config: CompositionalAttentionConfig | None = None, **overrides: Any) -> None:
         super().__init__(config, **overrides)

@@ -148,7 +148,7 @@ def _op_names(ca, x):
 def test_search_runs_on_the_fused_cpu_kernel_when_large():
     """Above ``explicit_max_scores`` scores: one SDPA call on the CPU flash kernel (O(T) memory), never math."""
     ca = CompositionalAttention(embed_dim=32, searches=4, retrievals=2)
-    big = torch.randn(1, 1024, 32)  # 1 * 4 * 1024^2 = 4.2M scores > 2^21
+    big = torch.randn(1, 1024, 32)  # 1 * 4 * 1024^2 = 4.2M scores > 2^19
     assert 4 * 1024**2 > ca.explicit_max_scores
     for x in (big, torch.randn(2, 16, 32)):
         names = _op_names(ca if x is big else _on_path(CompositionalAttention(embed_dim=32, searches=4, retrievals=2), "fused"), x)
