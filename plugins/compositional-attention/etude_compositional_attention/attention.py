@@ -216,10 +216,11 @@ class CompositionalAttention(AttentionMechanism):
         Two exact paths, chosen by size (see :attr:`explicit_max_scores`):
 
         - explicit (on ``explicit_on`` devices, CPU by default, with at most
-          ``explicit_max_scores`` scores B S Tq Tk, or with dropout): ``softmax(Q K^T / sqrt(d_k))`` as one tensor times the
-          shared value in one batched matmul of (B, S Tq, Tk) by (B, Tk, R d_v).
-          No query-key product is repeated and no value is copied; the
-          (B, S, Tq, Tk) weights are kept for backward, a few MB at most.
+          ``explicit_max_scores`` scores B S Tq Tk, or with dropout):
+          ``softmax(Q K^T / sqrt(d_k))`` as one tensor times the shared value
+          in one batched matmul of (B, S Tq, Tk) by (B, Tk, R d_v). No
+          query-key product is repeated and no value is copied; the (B, S, Tq,
+          Tk) weights are kept for backward (2 MB in float32 at the default limit).
         - fused: one ``scaled_dot_product_attention`` call (O(T) memory). The
           value is broadcast over the searches without a copy. PyTorch's CPU
           flash kernel needs equal query and value head dims, so on
