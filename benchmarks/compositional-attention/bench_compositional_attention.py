@@ -62,7 +62,7 @@ def attention_macs(kind: str, T: int, E: int, S: int, R: int = 1, d: int | None 
         quadratic = 2 * S * d * T  # Q K^T and A V per token
     elif kind == "compositional":
         linear = 2 * E * S * d + E * R * d + E * S * d + S * d * E  # q, k, v (R values), retrieval query, out
-        linear += S * R * d * d + 2 * S * R * d  # retrieval keys of every O_sr, logits, weighted sum
+        linear += S * d * d + 2 * S * R * d  # q_s W^k once per search (<q, O W^k> = <O, q W^k>), logits, weighted sum
         quadratic = S * d * T + S * R * d * T  # Q K^T once per search, A_s V_r for every pairing
     else:
         raise ValueError(f"kind must be 'multihead' or 'compositional', got {kind!r}")

@@ -167,8 +167,14 @@ class CompositionalAttention(AttentionMechanism):
                 if self.retrieval_key_bias is not None:
                     rk = rk + self.retrieval_key_bias
             else:
-                rk = self.retrieval_key(pairs)  # (B, S, Tq, R, d_r)
-            return (rk * rq.unsqueeze(-2)).sum(dim=-1) / self.d_r**0.5  # (no bmm of B S Tq tiny matrices)
+                # <q, O_sr W^k + b> = <O_sr, q W^k> + <q, b>: one (d_r x d_v) product per (token, search)
+                # instead of one per pairing, and a multiply-sum instead of B S Tq tiny matmuls
+                scale = self.d_r**-0.5
+                logits = (pairs * (rq @ (self.retrieval_key.weight * scale)).unsqueeze(-2)).sum(dim=-1)
+                if self.retrieval_key.bias is not None:
+                    logits = logits + (rq @ (self.retrieval_key.bias * scale)).unsqueeze(-1)
+                return logits  # (B, S, Tq, R)
+            return (rk * rq.unsqueeze(-2)).sum(dim=-1) / self.d_r**0.5
         hidden = torch.cat([pairs, rq.unsqueeze(-2).expand(*pairs.shape[:-1], self.d_r)], dim=-1)
         return self.score_out(F.relu(self.score_hidden(hidden))).squeeze(-1)
 
