@@ -131,13 +131,15 @@ class ANRU(Model):
         B, T, _ = x.shape
         N = self.config.hidden_size
         drive = _drive_per_step(external_drive, B, T, N, x)
-        inputs = self.input_layer(x)  # (B, T, N): all input projections at once
+        # all input projections at once, as T views: their backward is one stack, where indexing
+        # inputs[:, t] per step would zero-fill and add a whole (B, T, N) gradient per step (O(T^2))
+        inputs = self.input_layer(x).unbind(1)
         W = self.recurrent_layer.weight
         h = x.new_zeros(B, N)
         state = self.neuron.init_state((B, N), device=x.device, dtype=x.dtype) if self.neuron.stateful else None
         trace: dict[str, list[Tensor]] = {"hidden": [], "preactivation": [], "n": [], "s": []}
         for t in range(T):
-            a = torch.addmm(inputs[:, t], h, W.T)
+            a = torch.addmm(inputs[t], h, W.T)
             if drive is not None:
                 a = a + drive[t]
             h, state = self.neuron(a, state)

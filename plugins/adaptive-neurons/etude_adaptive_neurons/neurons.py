@@ -291,7 +291,7 @@ class _AdaptiveStep(torch.autograd.Function):
         a2, g2 = a.reshape(-1), g_prev.reshape(-1, H)
         dt = a.dtype
         u, W, b, W_out, b_out = u.to(dt), W.to(dt), b.to(dt), W_out.to(dt), b_out.to(dt)
-        z = torch.addmm(b, g2, W.t()).addcmul_(a2.unsqueeze(-1), u)
+        z = torch.addcmul(b, a2.unsqueeze(-1), u).addmm_(g2, W.t())  # b + a u + W g: the gemm adds in place
         g = z.mul_(2.0).sigmoid_().mul_(2.0).sub_(1.0)  # tanh(z), in place
         r = torch.addmm(b_out, g, W_out.t())
         r0, r1 = r[:, 0], r[:, 1]
@@ -329,12 +329,14 @@ class _AdaptiveStep(torch.autograd.Function):
             grads[0] = torch.addmv(gy * (one_minus_s * sg + s * n * dsg), dz, u).view(shape)
         if needs[1]:
             grads[1] = (dz @ W).view(g_shape)
-        if needs[2]:
+        if needs[2] and needs[4]:  # u and b: one pass over dz
+            grads[2], grads[4] = torch.stack((a2, torch.ones_like(a2))) @ dz
+        elif needs[2]:
             grads[2] = a2 @ dz
+        elif needs[4]:
+            grads[4] = dz.sum(0)
         if needs[3]:
             grads[3] = dz.t() @ g2
-        if needs[4]:
-            grads[4] = dz.sum(0)
         if needs[5]:
             grads[5] = dr.t() @ g
         if needs[6]:

@@ -79,10 +79,13 @@ class CompositionalAttention(AttentionMechanism):
     shared by all searches; every pairing ``O_sr = A_s V_r`` is computed, and
     each token chooses per search with a soft competition over r:
     ``c_sr = softmax_r(<x W^q_s, O_sr W^k> / sqrt(d_r))``,
-    ``O_s = sum_r c_sr O_sr``, ``y = concat_s(O_s) W^o``. The search step is
-    one fused ``scaled_dot_product_attention`` call on 4-D (B, heads, T, .)
-    tensors with the R value projections side by side as one (broadcast)
-    value; the competition is cheap post-processing.
+    ``O_s = sum_r c_sr O_sr``, ``y = concat_s(O_s) W^o``. The search step
+    runs on 4-D (B, S, T, .) tensors with the R value projections side by
+    side as one value shared by the searches: an explicit softmax for small
+    inputs, one fused ``scaled_dot_product_attention`` call (O(T) memory)
+    for large ones (see ``_search``); the competition is post-processing.
+    In self-attention (``key`` and ``value`` are ``query``, or omitted) the
+    query, key, value and retrieval-query projections run as one matmul.
 
     With ``need_weights=True`` the weights are a dict: ``"search"`` (B, S, Tq, Tk)
     attention rows (masked entries 0) and ``"retrieval"`` (B, S, Tq, R) choice
@@ -110,8 +113,14 @@ class CompositionalAttention(AttentionMechanism):
     """
 
     Config = CompositionalAttentionConfig
-    #: device types on which a value wider than d_k is cut into d_k-wide chunks (see ``_search``)
-    chunk_values_on: tuple[str, ...] = ("cpu",)
+    #: device types whose fused path zero-pads query/key or value to one head width (see ``_search``)
+    pad_values_on: tuple[str, ...] = ("cpu",)
+    #: device types that take the explicit search path up to ``explicit_max_scores`` scores
+    explicit_on: tuple[str, ...] = ("cpu",)
+    #: the explicit path's limit on B S Tq Tk: 2^19 scores (2 MB in float32). Measured on CPU, the
+    #: explicit path is faster below about that and slower above, where its memory traffic costs more
+    #: than the fused kernel's padded query-key width.
+    explicit_max_scores: int = 2**19
 
     def __init__(self, config: CompositionalAttentionConfig | None = None, **overrides: Any) -> None:
         super().__init__(config, **overrides)
@@ -149,23 +158,41 @@ class CompositionalAttention(AttentionMechanism):
         b, t, _ = x.shape
         return x.view(b, t, heads, dim).transpose(1, 2)  # (B, heads, T, dim)
 
-    def _retrieval_logits(self, query: Tensor, q: Tensor, pairs: Tensor) -> Tensor:
-        """Scores (B, S, Tq, R) of every retrieval for every (token, search)."""
+    def _retrieval_logits(self, rq: Tensor, pairs: Tensor) -> Tensor:
+        """Scores (B, S, Tq, R) of every retrieval for every (token, search); ``rq``: (B, S, Tq, d_r)."""
         c = self.config
-        if c.q_compose:
-            rq = self.retrieval_query(q)  # (B, S, Tq, d_r)
-        else:
-            rq = self._split(self.retrieval_query(query), self.searches, self.d_r)
         if c.retrieval == "dot":
             if c.separate_keys:
                 rk = torch.einsum("bstrv,rvd->bstrd", pairs, self.retrieval_key_weight)
                 if self.retrieval_key_bias is not None:
                     rk = rk + self.retrieval_key_bias
             else:
-                rk = self.retrieval_key(pairs)  # (B, S, Tq, R, d_r)
-            return (rk @ rq.unsqueeze(-1)).squeeze(-1) / self.d_r**0.5
+                # <q, O_sr W^k + b> = <O_sr, q W^k> + <q, b>: one (d_r x d_v) product per (token, search)
+                # instead of one per pairing, and a multiply-sum instead of B S Tq tiny matmuls
+                scale = self.d_r**-0.5
+                logits = (pairs * (rq @ (self.retrieval_key.weight * scale)).unsqueeze(-2)).sum(dim=-1)
+                if self.retrieval_key.bias is not None:
+                    logits = logits + (rq @ (self.retrieval_key.bias * scale)).unsqueeze(-1)
+                return logits  # (B, S, Tq, R)
+            return (rk * rq.unsqueeze(-2)).sum(dim=-1) / self.d_r**0.5
         hidden = torch.cat([pairs, rq.unsqueeze(-2).expand(*pairs.shape[:-1], self.d_r)], dim=-1)
         return self.score_out(F.relu(self.score_hidden(hidden))).squeeze(-1)
+
+    def _projections(self, query: Tensor, key: Tensor, value: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor | None]:
+        """Q (B, Tq, S d_k), K (B, Tk, S d_k), V (B, Tk, R d_v) and, unless ``q_compose``, the retrieval queries.
+
+        Self-attention (one input tensor) concatenates the four weight
+        matrices and runs one matmul; its outputs are views of one tensor.
+        """
+        rq_layer = None if self.config.q_compose else self.retrieval_query
+        if query is key and key is value:
+            layers = [self.q_proj, self.k_proj, self.v_proj] + ([rq_layer] if rq_layer is not None else [])
+            weight = torch.cat([layer.weight for layer in layers])
+            bias = torch.cat([layer.bias for layer in layers]) if self.config.bias else None
+            parts = F.linear(query, weight, bias).split([layer.out_features for layer in layers], dim=-1)
+            return parts[0], parts[1], parts[2], (parts[3] if rq_layer is not None else None)
+        rq = rq_layer(query) if rq_layer is not None else None
+        return self.q_proj(query), self.k_proj(key), self.v_proj(value), rq
 
     def _retrieval_weights(self, logits: Tensor) -> Tensor:
         if self.fixed_retrieval is not None:
@@ -190,47 +217,64 @@ class CompositionalAttention(AttentionMechanism):
             raise ValueError(f"CompositionalAttention: mask must have at most 4 dims, got {tuple(attn_mask.shape)}")
 
     def _search(self, q: Tensor, k: Tensor, v: Tensor, attn_mask: Tensor | None, dropout: float) -> Tensor:
-        """All S x R pairings ``A_s V_r`` as (B, S, Tq, R * d_v), in one SDPA call on 4-D tensors.
+        """All S x R pairings ``A_s V_r`` as (B, S, Tq, R * d_v): the R values side by side, shared by the S searches.
 
-        The R value projections sit side by side as one value of width R d_v,
-        broadcast (no copy) over the S searches. PyTorch's CPU flash kernel
-        needs equal query and value head dims, so on CPU (without dropout)
-        the value is cut into c = ceil(R d_v / d_k) chunks of width d_k that
-        become extra heads sharing their search's query and key: the fused
-        kernel (O(T) memory) runs at the price of c x the query-key products.
-        Elsewhere (CUDA's memory-efficient kernel takes a wider value) or when
-        the widths already match, the value is used as it is.
+        Two exact paths, chosen by size (see :attr:`explicit_max_scores`):
+
+        - explicit (on ``explicit_on`` devices, CPU by default, with at most
+          ``explicit_max_scores`` scores B S Tq Tk, or with dropout):
+          ``softmax(Q K^T / sqrt(d_k))`` as one tensor times the shared value
+          in one batched matmul of (B, S Tq, Tk) by (B, Tk, R d_v). No
+          query-key product is repeated and no value is copied; the (B, S, Tq,
+          Tk) weights are kept for backward (2 MB in float32 at the default limit).
+        - fused: one ``scaled_dot_product_attention`` call (O(T) memory). The
+          value is broadcast over the searches without a copy. PyTorch's CPU
+          flash kernel needs equal query and value head dims, so on
+          ``pad_values_on`` devices (CPU by default) the narrower of
+          (query/key, value) is zero-padded to the wider one (the scale stays
+          1 / sqrt(d_k)); one wide head per search runs faster than cutting the
+          value into d_k-wide chunks that repeat the query-key products.
+          Elsewhere the wide value goes to SDPA as it is (CUDA's
+          memory-efficient kernel takes it).
         """
         b, S, tq, d_k = q.shape
         tk, width = v.shape[1], v.shape[-1]
-        if q.device.type not in self.chunk_values_on or width == d_k or dropout > 0:
-            v = v.unsqueeze(1).expand(b, S, tk, width)
-            return F.scaled_dot_product_attention(q, k, v, attn_mask=attn_mask, dropout_p=dropout)
-        c = -(-width // d_k)
-        if c * d_k != width:
-            v = F.pad(v, (0, c * d_k - width))
-        v = v.view(b, 1, tk, c, d_k).permute(0, 1, 3, 2, 4).expand(b, S, c, tk, d_k).reshape(b, S * c, tk, d_k)
-        q = q.unsqueeze(2).expand(b, S, c, tq, d_k).reshape(b, S * c, tq, d_k)
-        k = k.unsqueeze(2).expand(b, S, c, tk, d_k).reshape(b, S * c, tk, d_k)
-        if attn_mask is not None and attn_mask.dim() == 4 and attn_mask.shape[1] == S and S > 1:
-            attn_mask = attn_mask.repeat_interleave(c, dim=1)
-        out = F.scaled_dot_product_attention(q, k, v, attn_mask=attn_mask)  # (B, S c, Tq, d_k)
-        out = out.view(b, S, c, tq, d_k).permute(0, 1, 3, 2, 4).reshape(b, S, tq, c * d_k)
-        return out[..., :width]
+        if q.device.type in self.explicit_on and (dropout > 0 or b * S * tq * tk <= self.explicit_max_scores):
+            scores = (q * d_k**-0.5) @ k.transpose(-1, -2)  # (B, S, Tq, Tk)
+            if attn_mask is not None:
+                scores = scores.masked_fill(~attn_mask, float("-inf"))
+            weights = torch.softmax(scores, dim=-1)
+            if attn_mask is not None:  # empty rows: 0, not NaN (and no NaN reaches the value's gradient)
+                weights = weights.masked_fill(~attn_mask.any(dim=-1, keepdim=True), 0.0)
+            if dropout > 0:
+                weights = F.dropout(weights, dropout)
+            return (weights.reshape(b, S * tq, tk) @ v).view(b, S, tq, width)
+        if q.device.type not in self.pad_values_on or width == d_k:
+            return F.scaled_dot_product_attention(q, k, v.unsqueeze(1).expand(b, S, tk, width), attn_mask=attn_mask, dropout_p=dropout)
+        wide = max(width, d_k)
+        if d_k < wide:
+            q, k = F.pad(q, (0, wide - d_k)), F.pad(k, (0, wide - d_k))
+        if width < wide:
+            v = F.pad(v, (0, wide - width))
+        v = v.unsqueeze(1).expand(b, S, tk, wide)
+        out = F.scaled_dot_product_attention(q, k, v, attn_mask=attn_mask, scale=d_k**-0.5)  # (B, S, Tq, wide)
+        return out if width == wide else out[..., :width]
 
     # -- forward --------------------------------------------------------------
     def attend(self, query, key, value, *, mask, need_weights):
         S, R, d_v = self.searches, self.retrievals, self.d_v
         b, tq, _ = query.shape
-        q = self._split(self.q_proj(query), S, self.d_k)  # (B, S, Tq, d_k)
-        k = self._split(self.k_proj(key), S, self.d_k)  # (B, S, Tk, d_k)
+        q, k, v, rq = self._projections(query, key, value)
+        q = self._split(q, S, self.d_k)  # (B, S, Tq, d_k)
+        k = self._split(k, S, self.d_k)  # (B, S, Tk, d_k)
+        rq = self.retrieval_query(q) if rq is None else self._split(rq, S, self.d_r)  # (B, S, Tq, d_r)
         attn_mask = expand_mask(mask)
         self._check_mask(attn_mask)
         dropout = self.config.dropout if self.training else 0.0
-        ctx = self._search(q, k, self.v_proj(value), attn_mask, dropout)
+        ctx = self._search(q, k, v, attn_mask, dropout)
         ctx = zero_empty_rows(ctx, attn_mask)  # (B, S, Tq, R * d_v)
         pairs = ctx.unflatten(-1, (R, d_v))  # O_sr: (B, S, Tq, R, d_v)
-        choice = self._retrieval_weights(self._retrieval_logits(query, q, pairs))  # (B, S, Tq, R)
+        choice = self._retrieval_weights(self._retrieval_logits(rq, pairs))  # (B, S, Tq, R)
         out = (choice.unsqueeze(-1) * pairs).sum(dim=-2)  # (B, S, Tq, d_v)
         out = out.transpose(1, 2).reshape(b, tq, S * d_v)
         if self.config.concat_input:

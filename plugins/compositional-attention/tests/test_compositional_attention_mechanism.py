@@ -66,9 +66,19 @@ def _naive(ca: CompositionalAttention, q_in, k_in, v_in, mask=None):
     return ca.out_proj(Os), A, c
 
 
-def test_identity_pairing_is_multihead_attention():
+def _on_path(ca: CompositionalAttention, path: str) -> CompositionalAttention:
+    """Force the explicit-softmax or the fused (SDPA) search path, whatever the input size."""
+    ca.explicit_max_scores = 2**62 if path == "explicit" else 0
+    return ca
+
+
+PATHS = pytest.mark.parametrize("path", ["explicit", "fused"])
+
+
+@PATHS
+def test_identity_pairing_is_multihead_attention(path):
     torch.manual_seed(0)
-    ca = CompositionalAttention(embed_dim=24, searches=3, retrievals=3).to(D)
+    ca = _on_path(CompositionalAttention(embed_dim=24, searches=3, retrievals=3).to(D), path)
     mha = MultiHeadAttention(embed_dim=24, num_heads=3).to(D)
     _copy_projections(ca, mha)
     ca.fixed_retrieval = torch.eye(3)
@@ -106,12 +116,15 @@ def test_one_retrieval_is_multihead_with_shared_value():
 
 @pytest.mark.parametrize("masked", [False, True])
 @pytest.mark.parametrize(
-    "dims", [{"searches": 2, "retrievals": 4}, {"searches": 4, "retrievals": 4}, {"searches": 2, "retrievals": 3, "search_dim": 6, "value_dim": 5}]
+    "dims",
+    [{"searches": 2, "retrievals": 4}, {"searches": 4, "retrievals": 4}, {"searches": 2, "retrievals": 3, "search_dim": 6, "value_dim": 5},
+     {"searches": 2, "retrievals": 1, "search_dim": 8, "value_dim": 3}],
 )
-def test_fused_path_equals_naive_equations(masked, dims):
-    """The SDPA path (chunked or not, padded or not) equals the paper's equations written out."""
+@PATHS
+def test_fused_path_equals_naive_equations(masked, dims, path):
+    """Both search paths (explicit; SDPA with query/key or value padded or not) equal the paper's equations."""
     torch.manual_seed(2)
-    ca = CompositionalAttention(embed_dim=16, **dims).to(D)
+    ca = _on_path(CompositionalAttention(embed_dim=16, **dims).to(D), path)
     q, kv = _x(3, 5, 16), _x(3, 6, 16, seed=1)
     mask = (torch.rand(3, 5, 6, generator=torch.Generator().manual_seed(4)) > 0.4) if masked else None
     if mask is not None:
@@ -126,20 +139,41 @@ def test_fused_path_equals_naive_equations(masked, dims):
     torch.testing.assert_close(out32, ref.float(), rtol=1e-4, atol=1e-5)
 
 
-def test_search_runs_on_the_fused_cpu_kernel():
-    """One SDPA call on the CPU flash kernel, not the math fallback that materialises (B, S, T, T)."""
-    ca = CompositionalAttention(embed_dim=32, searches=4, retrievals=2)
-    x = torch.randn(2, 16, 32)
+def _op_names(ca, x):
     with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU]) as prof:
         ca(x)
-    names = [e.name for e in prof.events()]
-    assert names.count("aten::_scaled_dot_product_flash_attention_for_cpu") == 1
-    assert "aten::_scaled_dot_product_attention_math" not in names
+    return [e.name for e in prof.events()]
+
+
+def test_search_runs_on_the_fused_cpu_kernel_when_large():
+    """Above ``explicit_max_scores`` scores: one SDPA call on the CPU flash kernel (O(T) memory), never math."""
+    ca = CompositionalAttention(embed_dim=32, searches=4, retrievals=2)
+    big = torch.randn(1, 1024, 32)  # 1 * 4 * 1024^2 = 4.2M scores > 2^19
+    assert 4 * 1024**2 > ca.explicit_max_scores
+    for x in (big, torch.randn(2, 16, 32)):
+        names = _op_names(ca if x is big else _on_path(CompositionalAttention(embed_dim=32, searches=4, retrievals=2), "fused"), x)
+        assert names.count("aten::_scaled_dot_product_flash_attention_for_cpu") == 1
+        assert "aten::_scaled_dot_product_attention_math" not in names
+
+
+def test_small_inputs_take_the_explicit_path():
+    ca = CompositionalAttention(embed_dim=32, searches=4, retrievals=2)
+    names = _op_names(ca, torch.randn(2, 16, 32))
+    assert not any("scaled_dot_product" in n for n in names) and "aten::_softmax" in names
+
+
+def test_self_attention_projects_in_one_matmul():
+    """query is key is value: Q, K, V and the retrieval queries come from one linear (the same numbers as four)."""
+    torch.manual_seed(13)
+    ca = CompositionalAttention(embed_dim=16, searches=4, retrievals=2).to(D)
+    x = _x(2, 5, 16)
+    assert _op_names(ca, x).count("aten::linear") == 2  # the fused input projection and the output
+    torch.testing.assert_close(ca(x)[0], ca(x, x.clone(), x.clone())[0], rtol=0, atol=1e-12)
 
 
 def test_math_backend_equals_default_backend():
     torch.manual_seed(3)
-    ca = CompositionalAttention(embed_dim=16, searches=4, retrievals=2)
+    ca = _on_path(CompositionalAttention(embed_dim=16, searches=4, retrievals=2), "fused")
     x = torch.randn(2, 9, 16)
     with sdpa_kernel(SDPBackend.MATH):
         ref = ca(x)[0]
@@ -168,9 +202,10 @@ def test_permutation_equivariance(s, r, t, seed, mode):
     torch.testing.assert_close(ca(x[:, perm])[0], ca(x)[0][:, perm], rtol=0, atol=1e-12)
 
 
-def test_causal_mask_blocks_the_future():
+@PATHS
+def test_causal_mask_blocks_the_future(path):
     torch.manual_seed(5)
-    ca = CompositionalAttention(embed_dim=8, searches=2, retrievals=2).to(D)
+    ca = _on_path(CompositionalAttention(embed_dim=8, searches=2, retrievals=2).to(D), path)
     x = _x(1, 6, 8)
     causal = torch.ones(6, 6, dtype=torch.bool).tril()
     changed = x.clone()
@@ -178,11 +213,12 @@ def test_causal_mask_blocks_the_future():
     torch.testing.assert_close(ca(x, mask=causal)[0][:, :4], ca(changed, mask=causal)[0][:, :4], rtol=0, atol=1e-12)
 
 
+@PATHS
 @pytest.mark.parametrize("concat_input", [False, True])
-def test_fully_masked_row_policy(concat_input):
+def test_fully_masked_row_policy(concat_input, path):
     """A query with nothing to attend outputs exactly zeros (the kind's contract), weights 0."""
     torch.manual_seed(6)
-    ca = CompositionalAttention(embed_dim=8, searches=2, retrievals=2, concat_input=concat_input).to(D)
+    ca = _on_path(CompositionalAttention(embed_dim=8, searches=2, retrievals=2, concat_input=concat_input).to(D), path)
     x = _x(2, 4, 8)
     mask = torch.ones(2, 4, 4, dtype=torch.bool)
     mask[0, 1] = False
@@ -204,15 +240,24 @@ def test_per_search_mask():
     _, w = ca(x, mask=mask, need_weights=True)
     search = w["search"].detach()
     assert float(search[:, 1, :, 3:].abs().sum()) == 0.0 and float(search[:, 0, :, 3:].sum()) > 0
+    mask[:, 0, 2] = False  # an empty row in one search only
+    explicit = _on_path(ca, "explicit")(x, mask=mask)[0]
+    torch.testing.assert_close(_on_path(ca, "fused")(x, mask=mask)[0], explicit, rtol=0, atol=1e-12)
     with pytest.raises(ValueError, match="head axis"):
         ca(x, mask=torch.ones(1, 3, 5, 5, dtype=torch.bool))
 
 
-def test_gradcheck_tiny():
+@PATHS
+def test_gradcheck_tiny(path):
     torch.manual_seed(8)
-    ca = CompositionalAttention(embed_dim=4, searches=2, retrievals=2).to(D)
+    ca = _on_path(CompositionalAttention(embed_dim=4, searches=2, retrievals=2, search_dim=3, value_dim=2).to(D), path)
     x = _x(2, 3, 4).requires_grad_(True)
+    kv = _x(2, 4, 4, seed=1).requires_grad_(True)
+    mask = torch.ones(2, 3, 4, dtype=torch.bool)
+    mask[0, 1] = False  # an empty row: zero output, finite gradients
+    mask[1, :, 2] = False
     assert torch.autograd.gradcheck(lambda t: ca(t)[0], (x,))
+    assert torch.autograd.gradcheck(lambda t, u: ca(t, u, mask=mask)[0], (x, kv))
 
 
 @pytest.mark.parametrize(
