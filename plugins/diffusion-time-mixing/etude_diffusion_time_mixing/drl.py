@@ -332,17 +332,22 @@ class DRL(Estimator, nn.Module):
             self.train(was)
 
     @torch.no_grad()
-    def estimate(self, x: Tensor, times: Tensor | None = None, *, batch_size: int = 1024, **kwargs: Any) -> Tensor:
+    def estimate(self, x: Tensor, times: Tensor | None = None, *, batch_size: int | None = None,
+                 **kwargs: Any) -> Tensor:
         """Trajectory of encoder means ``(N, len(times), latent)`` (default ``times = k / K``), all times batched.
 
-        All N x len(times) (example, time) pairs go through
-        ``DRLEncoder.trajectory`` (the input layer's x-part computed once per
-        example, its time part once per time), in chunks of about
-        ``batch_size`` pairs to bound memory.
+        All N x len(times) (example, time) pairs go through the encoder's
+        ``trajectory`` (MLP: the input layer's x-part computed once per
+        example, its time part once per time; WRN: every pair in one batched
+        call), in chunks of about ``batch_size`` pairs to bound memory
+        (None: 1 024, or 64 for the WRN on a CPU, where large convolution
+        batches run about 2.5x slower than small ones: the benchmark's ``--wrn`` row).
         """
         if kwargs:
             raise TypeError(f"DRL.estimate got unexpected keywords {sorted(kwargs)}")
         x = _check_inputs(x, "x", self.config.in_features)
+        if batch_size is None:
+            batch_size = 64 if self.config.encoder == "wrn" and self.device.type == "cpu" else 1024
         if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
             raise ValueError(f"batch_size must be a positive integer (pairs per chunk), got {batch_size!r}")
         p = next(self.parameters())
