@@ -29,6 +29,10 @@ All on one CPU thread, at the quick setting's sizes (inputs 64, MLPs width
    the bound that the FLOPs set: a loop and a batched call do the same
    per-pair work except the first layer's x-part, so the speed-up at large N
    cannot exceed (FLOPs per pair of the loop) / (FLOPs per pair factorised).
+4. With ``--wrn``: trajectory extraction with the image encoder (``encoder="wrn"``,
+   WRN-``--wrn-depth``-``--wrn-widen`` on 32 x 32 x 3, eval-mode BatchNorm), ``DRL.estimate``
+   (all pairs in chunked batched calls: 64 pairs, its CPU default, and 1 024) against the loop over t. No factorisation is
+   possible (every block depends on t), so on a CPU the ratio measures call overhead only.
 
 Time: CPU seconds of this thread (``time.thread_time``, robust to a loaded machine), best of ``--repeats``.
 """
@@ -206,6 +210,27 @@ def bench_trajectory(repeats: int, K: int, n: int) -> tuple[float, float, float,
     return batched, loop, flat, diff
 
 
+def bench_wrn_trajectory(repeats: int, K: int, n: int, depth: int, widen: int) -> tuple[float, float, float, float]:
+    torch.manual_seed(0)
+    drl = DRL(in_features=3072, encoder="wrn", image_shape=(3, 32, 32), wrn_depth=depth, widen_factor=widen,
+              latent_dim=64 * widen, sigma_max=50.0).eval()
+    x, times = torch.rand(n, 3, 32, 32), time_grid(K)
+    fns = [lambda: drl.estimate(x, times),  # default chunks (64 pairs on a CPU)
+           lambda: drl.estimate(x, times, batch_size=1024),  # chunks of about 1 024 pairs (the MLP's default)
+           lambda: torch.stack([drl.encode(x, float(t)) for t in times], 1)]
+    for fn in fns:  # warm-up, then round-robin (the first timed call of a process is slow for convolutions)
+        fn()
+    runs: list[list[float]] = [[], [], []]
+    for _ in range(repeats):
+        for fn, out in zip(fns, runs, strict=True):
+            t0 = time.thread_time()
+            fn()
+            out.append(time.thread_time() - t0)
+    batched, small, loop = (min(r) for r in runs)
+    diff = float((drl.estimate(x, times) - torch.stack([drl.encode(x, float(t)) for t in times], 1)).abs().max())
+    return batched, small, loop, diff
+
+
 def flop_bound(d: int = 64, temb: int = 32, width: int = 256, latent: int = 16) -> float:
     """Multiply-adds per (example, time) pair of the loop over those of the factorised call (large-N limit)."""
     rest = width * width + width * 2 * latent
@@ -217,7 +242,20 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--K", type=int, default=25)
     parser.add_argument("--official", type=Path, default=None, help="a checkout of sarthmit/traj_drl (optional)")
+    parser.add_argument("--wrn", action="store_true", help="also time the WRN encoder's trajectory extraction")
+    parser.add_argument("--wrn-depth", type=int, default=10)
+    parser.add_argument("--wrn-widen", type=int, default=1)
+    parser.add_argument("--wrn-inputs", type=int, default=32)
+    parser.add_argument("--wrn-only", action="store_true", help="run the WRN row only")
     args = parser.parse_args()
+    torch.set_num_threads(1)
+    if args.wrn or args.wrn_only:
+        b, c, l, d = bench_wrn_trajectory(args.repeats, 10, args.wrn_inputs, args.wrn_depth, args.wrn_widen)
+        print(f"WRN-{args.wrn_depth}-{args.wrn_widen} trajectory K=10 ({args.wrn_inputs} inputs) estimate {1e3 * b:8.1f} ms "
+              f"({l / b:5.2f}x)   estimate in chunks of 1024 pairs {1e3 * c:8.1f} ms ({l / c:5.2f}x)   "
+              f"loop over t {1e3 * l:8.1f} ms   max |diff| {d:.1e}")
+        if args.wrn_only:
+            return
     torch.set_num_threads(1)
     o, p, f = bench_step(args.repeats, args.official)
     print(f"DRL step (batch 128)        etude {1e3 * o:8.2f} ms   plain PyTorch {1e3 * p:8.2f} ms   ratio plain/etude {p / o:5.2f}"

@@ -3,8 +3,10 @@ Representations in Diffusion Models" (preprint 2022, arXiv:2210.13774, unverifie
 
 Library: the VE SDE (:class:`VESDE`), the DRL objective (:func:`dsm_loss`,
 :func:`gaussian_kl`, :func:`latent_penalty`), the DRL encoder and score
-network (:class:`DRLEncoder`, :class:`ScoreNetwork`) inside the estimator
-:class:`DRL` (``estimator/drl``), frozen trajectories for the core loop
+network (:class:`DRLEncoder`, :class:`ScoreNetwork`; for images the
+time-conditioned Wide-ResNet :class:`WRNEncoder` and the conditional U-Net
+:class:`ScoreUNet`, ``encoder="wrn"``) inside the estimator :class:`DRL`
+(``estimator/drl``), frozen trajectories for the core loop
 (:func:`trajectory_task`, :class:`TrajectoryTask`), the read-outs
 :class:`TimeMLP`, :class:`TimeRNN`, :class:`TimeAttention`
 (``model/time-mlp``, ``model/time-rnn``, ``model/time-attention``), the task
@@ -26,6 +28,9 @@ _EXPORTS = {
     "DRLEncoder": "drl",
     "ScoreNetwork": "drl",
     "time_grid": "drl",
+    "LogSigmaEmbedding": "wrn",
+    "WRNEncoder": "wrn",
+    "ScoreUNet": "unet",
     "TrajectoryTask": "trajectory",
     "trajectory_task": "trajectory",
     "TimeAttention": "readouts",

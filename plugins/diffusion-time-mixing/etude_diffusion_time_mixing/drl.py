@@ -124,6 +124,10 @@ class ScoreNetwork(nn.Module):
         return (out / self.sde.sigma(t)[:, None]).reshape(xt.shape)
 
 
+def _optional_shape(value: Any) -> tuple[int, ...] | None:
+    return None if value is None else tuple(int(v) for v in value)
+
+
 @configclass
 class DRLConfig:
     in_features: int = field(validator=positive, doc="input dimension d (inputs (N, ...) are flattened to it)")
@@ -146,10 +150,34 @@ class DRLConfig:
     batch_size: int = field(default=128, validator=positive, doc="minibatch size (drawn with replacement)")
     steps: int = field(default=2000, validator=positive, doc="training steps of fit (steps=None)")
     num_steps: int = field(default=5, validator=positive, doc="K of estimate's default grid t_k = k/K")
+    warmup_steps: int = field(default=0, validator=non_negative,
+                              doc="linear lr warm-up lr * min(step / warmup_steps, 1) (0: none; official CIFAR: 5000)")
+    grad_clip: float | None = field(default=None, doc="clip the gradients' global norm to this (None: no clipping; "
+                                    "official CIFAR: 1.0)")
+    encoder: str = field(default="mlp", validator=one_of("mlp", "wrn"),
+                         doc="'mlp': encoder and score MLPs; 'wrn': the time-conditioned WRN encoder and the "
+                             "conditional U-Net score network on images of image_shape")
+    image_shape: tuple[int, ...] | None = field(default=None, converter=_optional_shape,
+                                                doc="(C, H, W) of the images (encoder='wrn'); C*H*W = in_features")
+    wrn_depth: int = field(default=28, validator=positive, doc="WRN depth 6n + 4 (encoder='wrn'; the paper: 28)")
+    widen_factor: int = field(default=2, validator=positive,
+                              doc="WRN widen factor w: 64 w pooled features (encoder='wrn'; official config: 2)")
+    unet_channels: int = field(default=32, validator=positive, doc="base channels of the U-Net score network")
+    unet_ch_mult: tuple[int, ...] = field(default=(1, 2, 2), converter=tuple, doc="U-Net channel multipliers per resolution")
+    unet_res_blocks: int = field(default=1, validator=positive, doc="U-Net residual blocks per resolution")
 
     def __attrs_post_init__(self) -> None:
         if self.sigma_max <= self.sigma_min:
             raise FieldValueError("sigma_max", self.sigma_max, f"> sigma_min={self.sigma_min}")
+        if self.grad_clip is not None and not self.grad_clip > 0:
+            raise FieldValueError("grad_clip", self.grad_clip, "> 0 or None (no clipping)")
+        if self.encoder == "wrn":
+            if self.image_shape is None or len(self.image_shape) != 3:
+                raise FieldValueError("image_shape", self.image_shape, "(C, H, W) for encoder='wrn'")
+            if self.image_shape[0] * self.image_shape[1] * self.image_shape[2] != self.in_features:
+                raise FieldValueError("image_shape", self.image_shape, f"C*H*W = in_features={self.in_features}")
+            if self.wrn_depth < 10 or (self.wrn_depth - 4) % 6:
+                raise FieldValueError("wrn_depth", self.wrn_depth, "6n + 4 with n >= 1 (10, 16, 22, 28, ...)")
 
 
 def _check_inputs(x: Any, name: str, in_features: int) -> Tensor:
@@ -193,15 +221,32 @@ class DRL(Estimator, nn.Module):
         Estimator.__init__(self, config, **overrides)
         c = self.config
         self.sde = VESDE(c.sigma_min, c.sigma_max)
-        self.encoder = DRLEncoder(c.in_features, c.latent_dim, width=c.width, depth=c.depth,
-                                  harmonics=c.harmonics, probabilistic=c.probabilistic)
-        self.score = ScoreNetwork(c.in_features, c.latent_dim, self.sde, width=c.width, depth=c.depth,
-                                  harmonics=c.harmonics)
+        self.encoder: nn.Module
+        self.score: nn.Module
+        if c.encoder == "wrn":
+            from .unet import ScoreUNet  # noqa: PLC0415
+            from .wrn import WRNEncoder  # noqa: PLC0415
+
+            self.encoder = WRNEncoder(c.latent_dim, depth=c.wrn_depth, widen_factor=c.widen_factor,
+                                      in_channels=c.image_shape[0], sigma_min=c.sigma_min, sigma_max=c.sigma_max,
+                                      harmonics=c.harmonics, probabilistic=c.probabilistic)
+            self.score = ScoreUNet(c.latent_dim, self.sde, in_channels=c.image_shape[0], channels=c.unet_channels,
+                                   ch_mult=c.unet_ch_mult, num_res_blocks=c.unet_res_blocks, harmonics=c.harmonics)
+        else:
+            self.encoder = DRLEncoder(c.in_features, c.latent_dim, width=c.width, depth=c.depth,
+                                      harmonics=c.harmonics, probabilistic=c.probabilistic)
+            self.score = ScoreNetwork(c.in_features, c.latent_dim, self.sde, width=c.width, depth=c.depth,
+                                      harmonics=c.harmonics)
         self.history: list[float] = []
 
     @property
     def device(self) -> torch.device:
         return next(self.parameters()).device
+
+    def _shaped(self, x: Tensor) -> Tensor:
+        """Inputs as the networks take them: (N, C, H, W) for encoder='wrn', else (N, in_features)."""
+        shape = self.config.image_shape if self.config.encoder == "wrn" else (self.config.in_features,)
+        return x.reshape(x.shape[0], *shape)
 
     def losses(self, x0: Tensor, t: Tensor, eps: Tensor, latent_noise: Tensor | None = None, *,
                zero_latent: bool = False) -> dict[str, Tensor]:
@@ -242,7 +287,7 @@ class DRL(Estimator, nn.Module):
             seed = int(torch.randint(0, 2**62, (1,)))
         gen = torch.Generator().manual_seed(int(seed))
         dev = self.device
-        x = x.to(dev, next(self.parameters()).dtype)
+        x = self._shaped(x.to(dev, next(self.parameters()).dtype))
         optimiser = getattr(self, "_optimiser", None) or torch.optim.Adam(self.parameters(), lr=c.lr)
         self._optimiser = optimiser
         self.train()
@@ -261,6 +306,11 @@ class DRL(Estimator, nn.Module):
             self.history.append(check_finite(loss, step=step, name="DRL loss"))
             optimiser.zero_grad(set_to_none=True)
             loss.backward()
+            if c.warmup_steps:  # official losses.py:45-47 (step counted over every fit call, from 1)
+                for group in optimiser.param_groups:
+                    group["lr"] = c.lr * min(len(self.history) / c.warmup_steps, 1.0)
+            if c.grad_clip is not None:  # official losses.py:48-49
+                torch.nn.utils.clip_grad_norm_(self.parameters(), max_norm=c.grad_clip)
             optimiser.step()
         self.eval()
         return self
@@ -270,7 +320,7 @@ class DRL(Estimator, nn.Module):
         """Encoder mean ``E_phi(x, t)`` (N, latent) at one time per example (``t`` (N,) or a scalar)."""
         x = _check_inputs(x, "x", self.config.in_features)
         p = next(self.parameters())
-        x = x.to(p.device, p.dtype)
+        x = self._shaped(x.to(p.device, p.dtype))
         t = torch.as_tensor(t, dtype=p.dtype, device=p.device)
         if t.dim() == 0:
             t = t.expand(x.shape[0])
@@ -282,17 +332,22 @@ class DRL(Estimator, nn.Module):
             self.train(was)
 
     @torch.no_grad()
-    def estimate(self, x: Tensor, times: Tensor | None = None, *, batch_size: int = 1024, **kwargs: Any) -> Tensor:
+    def estimate(self, x: Tensor, times: Tensor | None = None, *, batch_size: int | None = None,
+                 **kwargs: Any) -> Tensor:
         """Trajectory of encoder means ``(N, len(times), latent)`` (default ``times = k / K``), all times batched.
 
-        All N x len(times) (example, time) pairs go through
-        ``DRLEncoder.trajectory`` (the input layer's x-part computed once per
-        example, its time part once per time), in chunks of about
-        ``batch_size`` pairs to bound memory.
+        All N x len(times) (example, time) pairs go through the encoder's
+        ``trajectory`` (MLP: the input layer's x-part computed once per
+        example, its time part once per time; WRN: every pair in one batched
+        call), in chunks of about ``batch_size`` pairs to bound memory
+        (None: 1 024, or 64 for the WRN on a CPU, where large convolution
+        batches run about 2.5x slower than small ones: the benchmark's ``--wrn`` row).
         """
         if kwargs:
             raise TypeError(f"DRL.estimate got unexpected keywords {sorted(kwargs)}")
         x = _check_inputs(x, "x", self.config.in_features)
+        if batch_size is None:
+            batch_size = 64 if self.config.encoder == "wrn" and self.device.type == "cpu" else 1024
         if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
             raise ValueError(f"batch_size must be a positive integer (pairs per chunk), got {batch_size!r}")
         p = next(self.parameters())
@@ -300,7 +355,7 @@ class DRL(Estimator, nn.Module):
         if times.dim() != 1 or not torch.isfinite(times).all() or times.numel() == 0:
             raise ValueError(f"times must be a non-empty 1-D tensor of finite times, got shape {tuple(times.shape)}")
         times = times.to(p.device, p.dtype)
-        x = x.to(p.device, p.dtype).reshape(x.shape[0], -1)
+        x = self._shaped(x.to(p.device, p.dtype))
         rows = max(1, batch_size // times.numel())  # examples per chunk
         was = self.training
         self.eval()

@@ -29,8 +29,9 @@ def plugin_info():
 def register_components(registry):
     registry.add(
         "estimator", "drl", f"{_M}.drl:DRL",
-        summary="DRL: time-conditioned encoder + conditional score MLP trained by DSM on a VE SDE with a KL (or L1) "
-                "latent penalty; estimate() gives the trajectory of encoder means (N, K+1, latent).",
+        summary="DRL: time-conditioned encoder + conditional score network (MLPs, or encoder='wrn': WRN-28-w encoder "
+                "and U-Net on images) trained by DSM on a VE SDE with a KL (or L1) latent penalty; estimate() gives "
+                "the trajectory of encoder means (N, K+1, latent).",
         example={"in_features": 64, "latent_dim": 16, "steps": 200},
     )
     registry.add(
