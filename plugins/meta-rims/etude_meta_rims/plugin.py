@@ -70,8 +70,8 @@ def register_components(registry):
     )
     registry.add(
         "environment", "babyai", "etude_meta_rims.minigrid:BabyAI",
-        summary="A BabyAI level (GoTo / Pickup / Open / PutNext): image and mission token ids, as environment/minigrid; "
-                "needs the [minigrid] extra.",
+        summary="A BabyAI level (GoTo / Pickup / Open / PutNext): image and mission token ids, as "
+                "environment/minigrid; needs the [minigrid] extra.",
         example={"env_id": "BabyAI-GoToObj-v0"},
     )
     registry.add(

@@ -25,7 +25,8 @@ are the quickly changing part of the learner, not a MAML initialisation).
 in both loops. The encoder and readout (:meth:`RIMs.other_parameters`,
 not assigned by the paper) are slow in every mode except ``"all"``.
 
-The paper trains a PPO agent on MiniGrid / BabyAI; this procedure is its
+The paper trains a PPO agent on MiniGrid / BabyAI (:mod:`etude_meta_rims.ppo`
+applies the same two loops to the PPO loss); this procedure is the
 supervised form (regression or classification of sequence tasks whose
 splits group examples by ``info["task"]``). After meta-training on the
 ``train`` split's task stream it adapts a copy of the learner to every task
@@ -48,8 +49,8 @@ Examples:
     >>> proc = MetaRIMs(meta_steps=2, adapt_steps=1, batch_size=4,
     ...                 model_options={"hidden_size": 4, "num_modules": 2, "active": 1,
     ...                                "cell_options": {"input_embed_dim": 8, "comm_embed_dim": 8}})
-    >>> sorted(proc.run(task, seed=0).metrics)[:2]
-    ['adaptation_area', 'final_train_loss']
+    >>> {"adaptation_area", "final_train_loss"} <= set(proc.run(task, seed=0).metrics)
+    True
 """
 
 from __future__ import annotations
