@@ -335,9 +335,15 @@ def _lstm_agent_options(agent: dict[str, Any]) -> dict[str, Any]:
 
 def _ppo_modes(ctx: SeedContext, modes: tuple[tuple[str, str, str], ...]) -> dict[str, Any]:
     """Full scale: every (name, fast, core) mode on every transfer pair; success AUC averaged over the pairs."""
+    import importlib.util  # noqa: PLC0415
+
     from .ppo import ppo_transfer  # noqa: PLC0415
 
     s = _ppo_setting(ctx)
+    if importlib.util.find_spec("minigrid") is None:
+        from .minigrid import INSTALL_HINT  # noqa: PLC0415
+
+        return {"not_run": INSTALL_HINT}
     out: dict[str, Any] = {}
     for name, fast, core in ctx.track(modes, desc=ctx.claim_id):
         agent = s["agent"] if core == "rims" else _lstm_agent_options(s["agent"])
@@ -431,6 +437,9 @@ def reversed_roles_run(ctx: SeedContext) -> dict[str, Any]:
 
 def _ppo_judge(ctx: JudgeContext, runs: list[dict], other: str) -> Outcome:
     """Full scale: target success AUC (higher = faster), gap auc(modules) - auc(other) over seeds."""
+    missing = [r["not_run"] for r in runs if "not_run" in r]
+    if missing:
+        return Outcome(holds=None, metrics={}, notes=f"not run: {missing[0]}")
     names = list(runs[0])
     auc = {m: [r[m]["success_auc"] for r in runs] for m in names}
     gap = paired_comparison(auc["modules"], auc[other])

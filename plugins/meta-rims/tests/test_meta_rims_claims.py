@@ -83,3 +83,16 @@ def test_full_scale_judge_rule_on_hand_made_success_areas(tmp_path, judge, other
     assert fn(ctx, runs([-0.10, -0.12, -0.11])).holds is False
     assert fn(ctx, runs([0.10, -0.12, 0.01])).holds is None    # the interval contains 0
     assert f"modules_minus_{other}" in fn(ctx, runs([0.1, 0.1, 0.2])).metrics
+
+
+def test_full_scale_without_minigrid_is_not_run(monkeypatch, tmp_path):
+    from etude.claims import JudgeContext
+    from etude_meta_rims import claims
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "minigrid" else real(name, *a))
+    run = claims.faster_adaptation_run(_full_ctx("meta-rims/faster-adaptation"))
+    assert "etude-meta-rims[minigrid]" in run["not_run"]
+    ctx = JudgeContext(claim_id="meta-rims/faster-adaptation", scale="full", seeds=[0], out_dir=tmp_path)
+    outcome = claims.faster_adaptation_judge(ctx, [run])
+    assert outcome.holds is None and outcome.notes.startswith("not run")
