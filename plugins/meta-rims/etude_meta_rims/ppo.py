@@ -280,10 +280,6 @@ class PPOConfig:
             raise FieldValueError("batch_size", self.batch_size, f"a multiple of recurrence={self.recurrence}")
 
 
-def _index(memory: Memory, idx: Any) -> Memory:
-    return memory[0][idx], memory[1][idx]
-
-
 def _masked_memory(memory: Memory, notdone: Tensor) -> Memory:
     shape = (-1,) + (1,) * (memory[0].dim() - 1)
     return memory[0] * notdone.view(shape), memory[1] * notdone.view(shape)
@@ -316,6 +312,8 @@ class PPO:
             config = PPOConfig(**overrides)
         elif isinstance(config, dict):
             config = PPOConfig(**{**config, **overrides})
+        elif overrides:
+            raise TypeError("PPO: pass a PPOConfig or keyword overrides, not both")
         self.config = c = config
         self.device = torch.device(device or "cpu")
         self.agent = agent.to(self.device)
