@@ -299,7 +299,9 @@ def _ppo_setting(ctx: SeedContext | JudgeContext) -> dict[str, Any]:
 
     Two transfer pairs (source -> target): ``MiniGrid-DoorKey-5x5 -> DoorKey-6x6`` and
     ``BabyAI-GoToObj -> BabyAI-GoToLocalS6N2``; 150 PPO updates on the source, then 250 on the target
-    (16 environments x 128 frames per update: 0.3 M + 0.5 M frames per pair); torch-ac PPO defaults
+    (16 environments x 128 frames per update: 0.3 M + 0.5 M frames per pair); the target success curve
+    is the success rate of 32 evaluation episodes on fixed target levels before the first target update
+    and after every 10th (26 points); torch-ac PPO defaults
     (Adam 1e-3, γ 0.99, λ 0.95, clip 0.2, entropy 0.01, 4 epochs, minibatch 256, recurrence 4); the
     fast group's inner step SGD 0.05 (one per minibatch). Agent: image encoder + mission GRU -> RIMs
     K = 6, k_A = 4, d_h = 32 (the LSTM core of the baseline sized to the same parameter count). Only
@@ -308,7 +310,7 @@ def _ppo_setting(ctx: SeedContext | JudgeContext) -> dict[str, Any]:
     return ctx.pick(full={
         "pairs": [["MiniGrid-DoorKey-5x5-v0", "MiniGrid-DoorKey-6x6-v0"],
                   ["BabyAI-GoToObj-v0", "BabyAI-GoToLocalS6N2-v0"]],
-        "source_updates": 150, "target_updates": 250,
+        "source_updates": 150, "target_updates": 250, "eval_every": 10, "eval_episodes": 32,
         "agent": {"hidden_size": 32, "num_modules": 6, "active": 4},
         "ppo": {"num_envs": 16, "frames_per_env": 128, "inner_lr": 0.05, "inner_steps": 1},
     })
@@ -349,6 +351,7 @@ def _ppo_modes(ctx: SeedContext, modes: tuple[tuple[str, str, str], ...]) -> dic
         agent = s["agent"] if core == "rims" else _lstm_agent_options(s["agent"])
         pairs = {f"{src}->{tgt}": ctx.artefact(ppo_transfer, fast=fast, core=core, source=src, target=tgt,
                                                source_updates=s["source_updates"], target_updates=s["target_updates"],
+                                               eval_every=s["eval_every"], eval_episodes=s["eval_episodes"],
                                                agent_options=agent, ppo_options=s["ppo"])
                  for src, tgt in s["pairs"]}
         out[name] = {"success_auc": float(np.mean([r["success_auc"] for r in pairs.values()])), "pairs": pairs}
@@ -404,9 +407,10 @@ def faster_adaptation_run(ctx: SeedContext) -> dict[str, Any]:
 
     Full scale (the paper's setting, :func:`_ppo_setting`): PPO agents are
     trained on a source level and transferred to a harder one; per seed the
-    area under the target success curve (mean success rate over the target
-    updates, averaged over the two transfer pairs; higher = faster
-    adaptation) for ``fast="modules"`` and ``"all"`` (the LSTM agent, joint,
+    area under the target success curve (mean over the evaluation points,
+    every 10 target updates from before the first, of the success rate of
+    32 evaluation episodes; averaged over the two transfer pairs; higher =
+    faster adaptation) for ``fast="modules"`` and ``"all"`` (the LSTM agent, joint,
     logged). Verdict rule (fixed before any full run): holds when the paired
     95% t interval over the 3 seeds of auc(modules) - auc(all) lies above 0,
     does not hold when below 0, inconclusive otherwise.
@@ -468,7 +472,7 @@ def _success_curves(ctx: JudgeContext, runs: list[dict], names: list[str], pairs
         for m in names:
             curves = np.asarray([r[m]["pairs"][pair]["target_curve"] for r in runs], dtype=float)
             ax.plot(curves.mean(0), label=m)
-        ax.set_xlabel("PPO update on the target level")
+        ax.set_xlabel("evaluation point on the target level")
         ax.set_ylabel("success rate")
         ax.set_title(pair, fontsize=8)
         ax.legend(fontsize=8)

@@ -464,14 +464,63 @@ class PPO:
                                                  starts_e[pick].to(self.device)))
         return {k: sum(d[k] for d in logs) / len(logs) for k in logs[0]}
 
-    def train(self, envs: Any, updates: int, *, progress: bool = False, desc: str = "ppo") -> dict[str, list[float]]:
-        """``updates`` rounds of collect + update on ``envs``; returns the per-update log."""
+    @torch.no_grad()
+    def success_rate(self, envs: Any, *, seed: int = 0) -> dict[str, float]:
+        """Run one episode in each of ``envs`` (a fresh VectorGrid) to its end; success rate and mean return.
+
+        Actions are sampled from the policy (as in training) with a generator
+        seeded by ``seed``, separate from the training one, so evaluating
+        does not change the training run. Unlike the rollout statistics of
+        :meth:`collect` (episodes that happened to end inside a rollout,
+        which favours short, successful episodes early in training), every
+        evaluation episode counts.
+        """
+        g = torch.Generator(device="cpu").manual_seed(int(seed))
+        obs = {k: v.to(self.device) for k, v in envs.reset().items()}
+        memory = self.agent.initial_memory(envs.num_envs, self.device)
+        notdone = torch.ones(envs.num_envs, device=self.device)
+        running = torch.ones(envs.num_envs, dtype=torch.bool)
+        success = torch.zeros(envs.num_envs)
+        returns = torch.zeros(envs.num_envs)
+        self.agent.eval()
+        while running.any():
+            memory = _masked_memory(memory, notdone)
+            logits, _, memory, _ = self.agent(obs["image"], obs["mission"], memory)
+            action = torch.multinomial(torch.softmax(logits, -1).cpu(), 1, generator=g).squeeze(1)
+            next_obs, _, done, info = envs.step(action)
+            first = running & done
+            success[first] = info["success"][first].float()
+            returns[first] = info["episode_return"][first].float()
+            running &= ~done
+            obs = {k: v.to(self.device) for k, v in next_obs.items()}
+            notdone = (~done).float().to(self.device)
+        return {"success_rate": float(success.mean()), "mean_return": float(returns.mean())}
+
+    def train(self, envs: Any, updates: int, *, progress: bool = False, desc: str = "ppo",
+              evaluate: Any = None, eval_every: int = 0) -> dict[str, list[float]]:
+        """``updates`` rounds of collect + update on ``envs``; returns the per-update log.
+
+        With ``evaluate`` (a callable returning :meth:`success_rate`'s dict)
+        and ``eval_every`` > 0 it is also called before the first update and
+        after every ``eval_every``-th one: ``log["eval_update"]`` /
+        ``["eval_success"]`` / ``["eval_return"]``.
+        """
         from tqdm.auto import tqdm  # noqa: PLC0415
 
         self.attach(envs)
         log: dict[str, list[float]] = {"success_rate": [], "mean_return": [], "episodes": [], "loss": [],
-                                       "entropy": [], "seconds": []}
-        for _ in tqdm(range(updates), disable=not progress, desc=desc):
+                                       "entropy": [], "seconds": [], "eval_update": [], "eval_success": [],
+                                       "eval_return": []}
+
+        def record(step: int) -> None:
+            if evaluate is not None and eval_every > 0 and step % eval_every == 0:
+                ev = evaluate()
+                log["eval_update"].append(step)
+                log["eval_success"].append(ev["success_rate"])
+                log["eval_return"].append(ev["mean_return"])
+
+        record(0)
+        for step in tqdm(range(1, updates + 1), disable=not progress, desc=desc):
             start = time.perf_counter()
             batch = self.collect()
             parts = self.update(batch)
@@ -481,20 +530,23 @@ class PPO:
             log["loss"].append(parts["loss"])
             log["entropy"].append(parts["entropy"])
             log["seconds"].append(time.perf_counter() - start)
+            record(step)
         return log
 
 
 def ppo_transfer(*, seed: int, device: str, fast: str, core: str, source: str, target: str, source_updates: int,
                  target_updates: int, agent_options: dict | None = None, ppo_options: dict | None = None,
-                 progress: bool = False) -> dict[str, Any]:
-    """Train a PPO agent on ``source``, then keep training it on ``target``; the success curves of both phases.
+                 eval_every: int = 10, eval_episodes: int = 32, progress: bool = False) -> dict[str, Any]:
+    """Train a PPO agent on ``source``, then keep training it on ``target``; the target success curve.
 
-    The transfer measure is the area under the target success curve: the
-    mean over target updates of the success rate of the episodes that ended
-    in that update's rollout (0..1, higher = faster adaptation). Seeds:
-    torch (agent init) and actions from ``seed``, environment ``i`` of a
-    phase from ``1000 * seed + i`` (source) and ``1000 * seed + 500 + i``
-    (target).
+    The success curve is evaluated before the first target update and after
+    every ``eval_every``-th: the success rate of ``eval_episodes`` episodes
+    on fixed target levels (:meth:`PPO.success_rate`). Its area is the mean
+    over those points (0..1, higher = faster adaptation; the first point is
+    the zero-shot transfer). The source is evaluated once, at its end.
+    Seeds: torch (agent init) and actions from ``seed``; training
+    environment ``i`` from ``1000 * seed + i`` (source) and ``1000 * seed +
+    500 + i`` (target); evaluation levels from ``1000 * seed + 900 + i``.
     """
     from .minigrid import VectorGrid  # noqa: PLC0415
 
@@ -503,16 +555,23 @@ def ppo_transfer(*, seed: int, device: str, fast: str, core: str, source: str, t
     agent = ActorCritic(core=core, **dict(agent_options or {}))
     ppo = PPO(agent, seed=seed, device=device, fast=fast, **ppo_options)
     n = ppo.config.num_envs
+
+    def evaluator(env_id: str):
+        return lambda: ppo.success_rate(VectorGrid(env_id, eval_episodes, seed=1000 * seed + 900), seed=seed + 1)
+
     start = time.perf_counter()
-    src = ppo.train(VectorGrid(source, n, seed=1000 * seed), source_updates, progress=progress, desc=source)
-    tgt = ppo.train(VectorGrid(target, n, seed=1000 * seed + 500), target_updates, progress=progress, desc=target)
-    curve = tgt["success_rate"]
+    src = ppo.train(VectorGrid(source, n, seed=1000 * seed), source_updates, progress=progress, desc=source,
+                    evaluate=evaluator(source), eval_every=source_updates)
+    tgt = ppo.train(VectorGrid(target, n, seed=1000 * seed + 500), target_updates, progress=progress, desc=target,
+                    evaluate=evaluator(target), eval_every=eval_every)
+    curve = tgt["eval_success"]
     return {"success_auc": float(sum(curve) / len(curve)) if curve else 0.0, "target_curve": curve,
-            "source_curve": src["success_rate"], "source_final": float(sum(src["success_rate"][-5:]) /
-                                                                       max(1, len(src["success_rate"][-5:]))),
+            "target_eval_updates": tgt["eval_update"], "target_eval_return": tgt["eval_return"],
+            "target_rollout_success": tgt["success_rate"], "source_rollout_success": src["success_rate"],
+            "source_final_success": src["eval_success"][-1] if src["eval_success"] else 0.0,
             "num_parameters": sum(p.numel() for p in agent.parameters()),
-            "seconds": time.perf_counter() - start, "frames": (source_updates + target_updates) * n *
-            ppo.config.frames_per_env}
+            "seconds": time.perf_counter() - start,
+            "frames": (source_updates + target_updates) * n * ppo.config.frames_per_env}
 
 
 __all__ = ["ActorCritic", "ActorCriticConfig", "PPO", "PPOConfig", "gae", "ppo_loss", "ppo_transfer"]

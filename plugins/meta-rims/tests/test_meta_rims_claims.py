@@ -53,6 +53,7 @@ def test_full_scale_run_path_with_a_tiny_override(monkeypatch, tmp_path, claim_i
     from etude_meta_rims import claims
 
     tiny = {"pairs": [["MiniGrid-Empty-5x5-v0", "BabyAI-GoToObjS4-v0"]], "source_updates": 1, "target_updates": 2,
+            "eval_every": 1, "eval_episodes": 2,
             "agent": {"hidden_size": 4, "num_modules": 2, "active": 1,
                       "cell_options": {"input_embed_dim": 8, "comm_embed_dim": 8, "input_dropout": 0.0,
                                        "comm_dropout": 0.0}},
@@ -63,7 +64,9 @@ def test_full_scale_run_path_with_a_tiny_override(monkeypatch, tmp_path, claim_i
     assert set(out) == modes
     for m in modes:
         pair = out[m]["pairs"]["MiniGrid-Empty-5x5-v0->BabyAI-GoToObjS4-v0"]
-        assert len(pair["target_curve"]) == 2 and 0.0 <= out[m]["success_auc"] <= 1.0
+        assert pair["target_eval_updates"] == [0, 1, 2] and len(pair["target_curve"]) == 3
+        assert 0.0 <= out[m]["success_auc"] <= 1.0 and out[m]["success_auc"] == pytest.approx(
+            sum(pair["target_curve"]) / 3)
 
 
 @pytest.mark.parametrize(("judge", "other"), [("faster_adaptation_judge", "all"),

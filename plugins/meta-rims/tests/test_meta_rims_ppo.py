@@ -163,3 +163,18 @@ def test_end_to_end_smoke_run_on_empty(core, fast):
     log = ppo.train(VectorGrid("MiniGrid-Empty-5x5-v0", 4, seed=0), 3)
     assert len(log["success_rate"]) == 3 and all(0.0 <= s <= 1.0 for s in log["success_rate"])
     assert all(torch.isfinite(torch.tensor(log["loss"])))
+
+
+@needs_minigrid
+def test_success_rate_counts_every_evaluation_episode_once_and_leaves_training_alone():
+    from etude_meta_rims.minigrid import VectorGrid
+
+    ppo = _ppo("none", core="lstm")
+    before = ppo.generator.get_state().clone()
+    # a 3-step limit on Empty-5x5 cannot be reached: no episode succeeds, all end by truncation
+    out = ppo.success_rate(VectorGrid("MiniGrid-Empty-5x5-v0", 4, seed=0, max_steps=3), seed=0)
+    assert out == {"success_rate": 0.0, "mean_return": 0.0}
+    assert torch.equal(ppo.generator.get_state(), before)
+    again = ppo.success_rate(VectorGrid("BabyAI-GoToObjS4-v0", 6, seed=0), seed=5)
+    assert again == ppo.success_rate(VectorGrid("BabyAI-GoToObjS4-v0", 6, seed=0), seed=5)
+    assert 0.0 <= again["success_rate"] <= 1.0 and again["success_rate"] * 6 == pytest.approx(round(again["success_rate"] * 6))
