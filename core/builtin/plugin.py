@@ -41,6 +41,8 @@ _TASKS = (
     ("gaussian-blobs", "synthetic:GaussianBlobs", "Isotropic Gaussian blobs in d dimensions, one class per blob.", {}),
     ("disk", "synthetic:Disk", "2-D disk toy: uniform points in [-1, 1]^2, inside vs outside a circle; boundary distance.",
      {"num_samples": 100}),
+    ("yin-yang", "synthetic:YinYang", "2-D yin-yang toy (lazy vs hasty): two half-planes, each with a dot of the other "
+     "class; boundary distance.", {"num_samples": 100}),
     ("sine-regression", "synthetic:SineRegression", "1-D regression of a sum of sines with chosen frequencies.", {}),
     ("mnist", "images:MNIST", "MNIST from the local IDX files (<root>/mnist): 1 x 28 x 28, 10 classes.", {}),
     ("fashion-mnist", "images:FashionMNIST", "Fashion-MNIST from the local IDX files (<root>/fashion-mnist).", {}),
@@ -66,6 +68,11 @@ def _register_data(registry):
         "model", "cnn", "etude.data.models:CNN",
         summary="Small 1-D or 2-D convolutional network (conv blocks, then a linear head).",
         example={"input_shape": [40], "out_features": 10},
+    )
+    registry.add(
+        "model", "resnet18", "etude.data.resnet:ResNet18",
+        summary="CIFAR ResNet-18 (3x3 stem, no max-pool, BasicBlocks [2,2,2,2], widths 64-512); BatchNorm or none.",
+        example={"input_shape": [3, 32, 32], "out_features": 10, "width": 4},
     )
     registry.add(
         "procedure", "supervised", "etude.data.supervised:SupervisedTraining",

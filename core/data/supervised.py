@@ -301,8 +301,7 @@ class SupervisedTraining(Procedure):
                     cb.on_batch_end(state, idx, None if per_example is None else per_example.detach())
                 if state.stop:
                     break
-            last = epoch == c.epochs - 1 or state.stop
-            if (epoch + 1) % c.eval_every == 0 or last:
+            def record_epoch() -> None:
                 record = {"epoch": float(epoch + 1), "train_loss": loss_sum / max(batches, 1)}
                 record.update(_evaluate(net, data, c.loss, num_classes, info if has_noise else None))
                 if with_terms:
@@ -310,8 +309,14 @@ class SupervisedTraining(Procedure):
                 for key, value in record.items():
                     history.setdefault(key, []).append(value)
                 state.metrics = record
+
+            recorded = (epoch + 1) % c.eval_every == 0 or epoch == c.epochs - 1 or state.stop
+            if recorded:
+                record_epoch()
             for cb in callbacks:
                 cb.on_epoch_end(state)
+            if state.stop and not recorded:  # a callback stopped training at this epoch's end: evaluate it too
+                record_epoch()
             done = epoch + 1
             if path is not None and ((c.checkpoint_every and done % c.checkpoint_every == 0) or done == c.epochs
                                      or state.stop):

@@ -224,4 +224,96 @@ class Disk(ClassificationTask):
                 for name, s in splits.items()}
 
 
-__all__ = ["Disk", "DiskConfig", "GaussianBlobs", "GaussianBlobsConfig", "SineRegression", "SineRegressionConfig"]
+YIN_YANG_DOTS = {1: ((0.5, -0.5), (-0.5, 0.5)), 2: ((-0.5, -0.5), (-0.5, 0.5))}
+
+
+@configclass
+class YinYangConfig:
+    seed: int = seed_field()
+    num_samples: int = field(default=200, validator=_at_least(4), doc="examples in total (train and test)")
+    variant: int = field(default=1, validator=one_of(1, 2),
+                         doc="dot centres: 1 = (0.5, -0.5) and (-0.5, 0.5) (opposite halves); 2 = (-0.5, -0.5) and "
+                             "(-0.5, 0.5) (one column)")
+    dot_radius: float = field(default=0.3, doc="radius of the two dots (< 0.5, so that they do not cross y = 0)")
+    test_fraction: float = test_fraction_field(0.25)
+    val_fraction: float = val_fraction_field()
+    train_size: int | None = train_size_field()
+    label_noise: float = label_noise_field()
+    noise_type: str = noise_type_field()
+    standardize: bool = standardize_field(False)
+
+    def __attrs_post_init__(self) -> None:
+        if isinstance(self.dot_radius, bool) or not isinstance(self.dot_radius, (int, float)) or \
+                not 0 < self.dot_radius < 0.5:
+            raise FieldValueError("dot_radius", self.dot_radius, "a number in (0, 0.5) (the dots stay off y = 0)")
+
+
+class YinYang(ClassificationTask):
+    """The lazy-vs-hasty yin-yang toy: two half-planes, each with a dot of the other class.
+
+    Points are uniform in ``[-1, 1]^2`` (``numpy.random.default_rng([seed,
+    0])``). The label is 1 in the lower half ``x_2 <= 0`` and 0 in the upper
+    half, flipped inside either of two dots of radius ``dot_radius`` (0.3)
+    centred at ``(0.5, -0.5)`` and ``(-0.5, 0.5)`` (``variant=1``: the dot of
+    each half carries the other half's class, the yin-yang) or at
+    ``(-0.5, -0.5)`` and ``(-0.5, 0.5)`` (``variant=2``). This is the
+    two-class geometry of George et al.'s toy experiments (their
+    ``yinyang1`` / ``yinyang2``), not the three-class yin / yang / dots
+    dataset of Kriener et al. (2021). Every split's
+    ``info["boundary_distance"]`` (float32) is the exact distance to the
+    decision boundary, ``min(|x_2|, | ||x - c_1|| - r |, | ||x - c_2|| - r |)``
+    (the dots do not reach ``x_2 = 0``), and ``info["in_dot"]`` (bool) marks
+    the dots, a small minority region (about 2 x 0.28 / 4 = 14 % of the square).
+
+    References:
+        T. George, G. Lajoie, A. Baratin, "Lazy vs hasty: linearization in deep networks impacts
+        learning schedule based on example difficulty", TMLR 2022, arXiv:2209.09658 (the 2-D toys; the
+        geometry of the official code's yin-yang generator, exp_toy).
+        L. Kriener, J. Goeltz, M. A. Petrovici, "The Yin-Yang dataset", arXiv:2102.08211, 2021 (the
+        three-class dataset this toy is named after).
+
+    Examples:
+        >>> task = YinYang(num_samples=200)
+        >>> train = task.split("train")
+        >>> train.inputs.shape, task.num_classes, bool((train.info["boundary_distance"] >= 0).all())
+        (torch.Size([150, 2]), 2, True)
+    """
+
+    Config = YinYangConfig
+    num_classes = 2
+    input_shape = (2,)
+
+    def dots(self) -> tuple[tuple[float, float], ...]:
+        """The two dots' centres."""
+        return YIN_YANG_DOTS[int(self.config.variant)]
+
+    def geometry(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Labels (int64), dot membership (bool) and distance to the boundary (float64) of points (N, 2)."""
+        r = float(self.config.dot_radius)
+        centre_distance = np.stack([np.linalg.norm(x - np.asarray(c), axis=1) for c in self.dots()])
+        in_dot = (centre_distance < r).any(0)
+        y = ((x[:, 1] <= 0) ^ in_dot).astype(np.int64)
+        distance = np.minimum(np.abs(x[:, 1]), np.abs(centre_distance - r).min(0))
+        return y, in_dot, distance
+
+    def load_pool(self):
+        rng = np.random.default_rng([int(self.config.seed), 0])
+        x = rng.uniform(-1.0, 1.0, size=(self.config.num_samples, 2))
+        y, _, _ = self.geometry(x)
+        if y.min() == y.max():
+            raise ValueError(f"YinYang: all {len(y)} points fell in one class; raise num_samples")
+        return x, y
+
+    def make_splits(self) -> dict[str, Split]:
+        x, _ = self.load_pool()
+        _, in_dot, distance = self.geometry(x)
+        d = torch.from_numpy(distance.astype(np.float32))
+        dot = torch.from_numpy(in_dot)
+        splits = super().make_splits()
+        return {name: Split(s.inputs, s.targets, {**s.info, "boundary_distance": d[s.info["index"]],
+                                                  "in_dot": dot[s.info["index"]]})
+                for name, s in splits.items()}
+
+
+__all__ = ["Disk", "DiskConfig", "GaussianBlobs", "GaussianBlobsConfig", "SineRegression", "SineRegressionConfig",
+           "YinYang", "YinYangConfig"]

@@ -143,6 +143,17 @@ def test_early_stop_from_a_callback():
     assert result.info["steps"] == 5 and result.history["epoch"] == [1.0]
 
 
+def test_stop_at_an_epoch_end_is_evaluated_even_between_evaluations():
+    class StopAtEpochTwo(Callback):
+        def on_epoch_end(self, state):
+            if state.epoch == 1:
+                state.stop = True
+
+    result = SupervisedTraining(epochs=10, eval_every=10, hidden=(8,), batch_size=16).run(
+        Iris(), callbacks=[StopAtEpochTwo()])
+    assert result.history["epoch"] == [2.0] and result.metrics["test_accuracy"] == result.history["test_accuracy"][-1]
+
+
 class Crash(Callback):
     def __init__(self, epoch):
         self.epoch = epoch

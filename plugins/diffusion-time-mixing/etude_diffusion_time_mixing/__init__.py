@@ -16,6 +16,7 @@ from etude.lazy import lazy_exports
 
 _EXPORTS = {
     "VESDE": "sde",
+    "REDUCTIONS": "objective",
     "WEIGHTINGS": "objective",
     "dsm_loss": "objective",
     "gaussian_kl": "objective",

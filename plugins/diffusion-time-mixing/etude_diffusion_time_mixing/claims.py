@@ -16,6 +16,15 @@ the likelihood-weighted DSM form (g(t)^2 ||s + eps/sigma||^2, 2 log(1000) = 13.8
 sigma^2-weighted term for the VE SDE), added after the first quick run showed the gated encoder's
 posterior collapse (the gate and its configuration were not changed).
 
+The DSM term is one half of the sum of squares over data dimensions, as the official
+``sarthmit/traj_drl`` (``diffusion_model/losses.py`` line 72 with ``reduce_mean=False``), since this
+plugin's version 0.2.0 (0.1.0 summed without the half, the issue's form). Diagnostics of the gated
+lambda_z = 1 encoder, recorded beside the verdict and never gated (added in 0.2.0, after the first
+quick runs): its KL, DSM with z and with z = 0 and the spread of its means per t on the train split,
+and the per-t probes, concatenation and mixer on trajectories z-scored with the train split's
+statistics (the official read-outs do not standardise; this asks whether the collapsed means still
+carry the labels at a small scale).
+
 Full (one GPU): the same task, 20 000 encoder steps, K in {5, 10, 25}, the
 paper's mixer (width 256, dropout 0.25), 5 seeds. The CIFAR-10 claim needs
 the local files and a WRN-28 encoder.
@@ -65,10 +74,37 @@ def encode_trajectories(*, seed: int, device: str, drl: dict, lambda_z: float, K
     torch.manual_seed(seed)
     model = DRL(in_features=64, lambda_z=lambda_z, **drl).to(device)
     model.fit(task.split("train").inputs, seed=seed)
-    out: dict[str, Any] = {"final_loss": float(sum(model.history[-50:]) / len(model.history[-50:]))}
+    out: dict[str, Any] = {"final_loss": float(sum(model.history[-50:]) / len(model.history[-50:])),
+                           "diagnostics": _diagnostics(model, task.split("train").inputs, time_grid(Ks[0]), seed)}
     for k in Ks:
         out[f"K{k}"] = {name: model.estimate(s.inputs, time_grid(k)).cpu() for name, s in task.splits().items()}
     return out
+
+
+@torch.no_grad()
+def _diagnostics(model: Any, x: torch.Tensor, times: torch.Tensor, seed: int) -> dict[str, list[float]]:
+    """Per time of the grid, on the train split: the encoder's KL per example (nats), the DSM term with z = the mean
+    and with z = 0 (fixed noise), and the spread of the means across examples (mean over latents of their std)."""
+    gen = torch.Generator().manual_seed(seed + 777)
+    p = next(model.parameters())
+    x = x.to(p.device, p.dtype)
+    out: dict[str, list[float]] = {"times": [], "kl": [], "dsm": [], "dsm_zero_latent": [], "mean_spread": []}
+    for t in times.tolist():
+        tt = torch.full((x.shape[0],), float(t), dtype=p.dtype, device=p.device)
+        eps = torch.randn(x.shape, generator=gen, dtype=p.dtype).to(p.device)
+        a, b = model.losses(x, tt, eps), model.losses(x, tt, eps, zero_latent=True)
+        out["times"].append(float(t))
+        out["kl"].append(float(a["penalty"].mean()))
+        out["dsm"].append(float(a["dsm"].mean()))
+        out["dsm_zero_latent"].append(float(b["dsm"].mean()))
+        out["mean_spread"].append(float(model.encoder(x, tt)[0].std(0).mean()))
+    return out
+
+
+def _standardized(z: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """Every (time, latent) feature z-scored with the train split's mean and std (a diagnostic, not the paper's)."""
+    mu, sd = z["train"].mean(0, keepdim=True), z["train"].std(0, keepdim=True).clamp_min(1e-12)
+    return {name: (v - mu) / sd for name, v in z.items()}
 
 
 class _FrozenTrajectories(Task):
@@ -94,16 +130,23 @@ def _readout(model: str, options: dict, epochs: int):
                               schedule="constant", epochs=epochs, batch_size=128, grad_clip=1.0)
 
 
-def _frozen(ctx: SeedContext, label: str, K: int, lambda_z: float = 1.0, weighting: str = "sigma2") -> _FrozenTrajectories:
+def _encoder(ctx: SeedContext, lambda_z: float = 1.0, weighting: str = "sigma2") -> dict[str, Any]:
     s = _setting(ctx)
     drl = s["drl"] if weighting == "sigma2" else {**s["drl"], "weighting": weighting}
-    cache = ctx.artefact(encode_trajectories, drl=drl, lambda_z=lambda_z, Ks=s["Ks"], train_size=s["train_size"])
-    return _FrozenTrajectories(cache[f"K{K}"], _task(ctx.seed, label, s["train_size"]))
+    return ctx.artefact(encode_trajectories, drl=drl, lambda_z=lambda_z, Ks=s["Ks"], train_size=s["train_size"])
 
 
-def _probes(ctx: SeedContext, label: str, K: int, lambda_z: float = 1.0, weighting: str = "sigma2") -> dict[str, Any]:
+def _frozen(ctx: SeedContext, label: str, K: int, lambda_z: float = 1.0, weighting: str = "sigma2",
+            standardize: bool = False) -> _FrozenTrajectories:
+    z = _encoder(ctx, lambda_z, weighting)[f"K{K}"]
+    base = _task(ctx.seed, label, _setting(ctx)["train_size"])
+    return _FrozenTrajectories(_standardized(z) if standardize else z, base)
+
+
+def _probes(ctx: SeedContext, label: str, K: int, lambda_z: float = 1.0, weighting: str = "sigma2",
+            standardize: bool = False) -> dict[str, Any]:
     s = _setting(ctx)
-    task = _frozen(ctx, label, K, lambda_z, weighting)
+    task = _frozen(ctx, label, K, lambda_z, weighting, standardize)
     val, test = [], []
     for k in range(K + 1):
         r = _readout("time-mlp", {"time_index": k, "hidden": s["mlp"]}, s["epochs"]).run(task, seed=ctx.seed,
@@ -132,14 +175,21 @@ def mixing_beats_best_time_run(ctx: SeedContext) -> dict[str, Any]:
         mixer = _fit(ctx, task, "time-attention", dict(s["mixer"])).metrics["test_accuracy"]
         out[f"K{K}"] = {"probes": probes, "best_t": probes["best_test"], "concat": concat, "mixer": mixer}
     K = s["Ks"][0]
+    out["diagnostics"] = _encoder(ctx)["diagnostics"]
+    std_task = _frozen(ctx, "AB", K, standardize=True)
+    out["diagnostic_standardized"] = {
+        "probes": _probes(ctx, "AB", K, standardize=True),
+        "concat": _fit(ctx, std_task, "time-mlp", {"hidden": s["mlp"]}).metrics["test_accuracy"],
+        "mixer": _fit(ctx, std_task, "time-attention", dict(s["mixer"])).metrics["test_accuracy"]}
     ctrl_task = _frozen(ctx, "AB", K, 1e-5)
     ctrl = _probes(ctx, "AB", K, 1e-5)
     out["control_lambda_1e-5"] = {"probes": ctrl, "best_t": ctrl["best_test"],
+                                  "diagnostics": _encoder(ctx, 1e-5)["diagnostics"],
                                   "mixer": _fit(ctx, ctrl_task, "time-attention", dict(s["mixer"])).metrics["test_accuracy"]}
     lik_task = _frozen(ctx, "AB", K, 1.0, "likelihood")
     lik = _probes(ctx, "AB", K, 1.0, "likelihood")
     out["control_likelihood_weighting"] = {
-        "probes": lik, "best_t": lik["best_test"],
+        "probes": lik, "best_t": lik["best_test"], "diagnostics": _encoder(ctx, 1.0, "likelihood")["diagnostics"],
         "concat": _fit(ctx, lik_task, "time-mlp", {"hidden": s["mlp"]}).metrics["test_accuracy"],
         "mixer": _fit(ctx, lik_task, "time-attention", dict(s["mixer"])).metrics["test_accuracy"]}
     return out
@@ -181,12 +231,25 @@ def mixing_beats_best_time_judge(ctx: JudgeContext, runs: list[dict]) -> Outcome
         "best_single_t": [c["best_t"] for c in ctrl], "mixer": [c["mixer"] for c in ctrl],
         "gain_points": [100 * (c["mixer"] - c["best_t"]) for c in ctrl],
         "per_t_test": [c["probes"]["test"] for c in ctrl]}
+    outcome.metrics["control_lambda_1e-5"]["kl_per_t"] = [c["diagnostics"]["kl"] for c in ctrl]
+    outcome.metrics["encoder_diagnostics"] = {
+        "note": "lambda_z = 1 encoder on the train split at the grid's times: KL per example (nats), DSM term with "
+                "z = mean and with z = 0, spread of the means; probes on z-scored features (diagnostic only)",
+        "kl_per_t": [r["diagnostics"]["kl"] for r in runs], "dsm_per_t": [r["diagnostics"]["dsm"] for r in runs],
+        "dsm_zero_latent_per_t": [r["diagnostics"]["dsm_zero_latent"] for r in runs],
+        "mean_spread_per_t": [r["diagnostics"]["mean_spread"] for r in runs],
+        "standardized_per_t_test": [r["diagnostic_standardized"]["probes"]["test"] for r in runs],
+        "standardized_best_single_t": [r["diagnostic_standardized"]["probes"]["best_test"] for r in runs],
+        "standardized_concat": [r["diagnostic_standardized"]["concat"] for r in runs],
+        "standardized_mixer": [r["diagnostic_standardized"]["mixer"] for r in runs],
+        "standardized_gain_points": [100 * (r["diagnostic_standardized"]["mixer"]
+                                            - r["diagnostic_standardized"]["probes"]["best_test"]) for r in runs]}
     lik = [r["control_likelihood_weighting"] for r in runs if "control_likelihood_weighting" in r]
     if lik:
         outcome.metrics["control_likelihood_weighting"] = {
             "best_single_t": [c["best_t"] for c in lik], "concat": [c["concat"] for c in lik],
             "mixer": [c["mixer"] for c in lik], "gain_points": [100 * (c["mixer"] - c["best_t"]) for c in lik],
-            "per_t_test": [c["probes"]["test"] for c in lik]}
+            "per_t_test": [c["probes"]["test"] for c in lik], "kl_per_t": [c["diagnostics"]["kl"] for c in lik]}
     _probe_figure(ctx, runs, "mixing-beats-best-time")
     holds = None if ctx.scale == "smoke" else outcome.holds
     return Outcome(holds=holds, metrics=outcome.metrics,

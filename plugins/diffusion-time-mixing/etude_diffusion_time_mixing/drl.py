@@ -12,7 +12,12 @@ log-variance; training samples ``z`` by reparametrisation and adds
 
 Loss (per example, averaged over the minibatch)::
 
-    || sigma_t s_theta(x0 + sigma_t eps, t, z) + eps ||^2 + lambda_z KL,   t ~ U(t_min, 1)
+    1/2 || sigma_t s_theta(x0 + sigma_t eps, t, z) + eps ||^2 + lambda_z KL,   t ~ U(t_min, 1)
+
+The one half is the official code's (``sarthmit/traj_drl``,
+``diffusion_model/losses.py`` line 72 with ``reduce_mean=False``, the default
+of ``configs/default_cifar10_configs.py`` line 23); ``reduction="sum"`` drops
+it (the issue's form), ``"mean"`` averages over data dimensions.
 
 The score network's output is divided by ``sigma_t`` (score_sde's
 ``scale_by_sigma``), so the network predicts ``-eps``.
@@ -34,7 +39,7 @@ from torch import Tensor, nn
 from etude.config import FieldValueError, configclass, field, in_range, non_negative, one_of, positive
 from etude.kinds import Estimator
 
-from .objective import WEIGHTINGS, dsm_loss, latent_penalty
+from .objective import REDUCTIONS, WEIGHTINGS, dsm_loss, latent_penalty
 from .sde import VESDE
 
 __all__ = ["DRL", "DRLConfig", "DRLEncoder", "ScoreNetwork", "time_grid"]
@@ -79,11 +84,28 @@ class DRLEncoder(nn.Module):
         self.net = _mlp([in_features + self.time_features.out_dim, *([width] * depth), out])
 
     def forward(self, x0: Tensor, t: Tensor) -> tuple[Tensor, Tensor | None]:
-        h = self.net(torch.cat([x0.reshape(x0.shape[0], -1), self.time_features(t)], -1))
+        return self._head(self.net(torch.cat([x0.reshape(x0.shape[0], -1), self.time_features(t)], -1)))
+
+    def _head(self, h: Tensor) -> tuple[Tensor, Tensor | None]:
         if not self.probabilistic:
             return h, None
         mean, log_var = h.chunk(2, dim=-1)
         return mean, log_var.clamp(-30.0, 20.0)
+
+    def trajectory(self, x0: Tensor, times: Tensor) -> tuple[Tensor, Tensor | None]:
+        """``forward`` at every (example, time) pair: (N, T, latent) means (and log-variances), in one pass.
+
+        Exact factorisation of the first layer: ``W [x; emb(t)] + b = W_x x +
+        (W_t emb(t) + b)``, so ``W_x x`` is computed once per example (not once
+        per pair) and ``W_t emb(t) + b`` once per time; they are added by
+        broadcasting to (N, T, width) and the remaining layers run on every pair.
+        Equal to ``forward`` on the N x T expanded pairs up to float rounding.
+        """
+        first = self.net[0]
+        d = x0[0].numel()
+        hx = x0.reshape(x0.shape[0], -1) @ first.weight[:, :d].T  # (N, width), once per example
+        ht = torch.nn.functional.linear(self.time_features(times), first.weight[:, d:], first.bias)  # (T, width)
+        return self._head(self.net[1:](hx[:, None, :] + ht[None, :, :]))
 
 
 class ScoreNetwork(nn.Module):
@@ -117,6 +139,9 @@ class DRLConfig:
     t_min: float = field(default=1e-3, validator=in_range(0.0, 1.0, high_open=True), doc="t ~ U(t_min, 1) in training")
     weighting: str = field(default="sigma2", validator=one_of(*WEIGHTINGS),
                            doc="'sigma2': ||sigma s + eps||^2; 'likelihood': g(t)^2 ||s + eps/sigma||^2")
+    reduction: str = field(default="half-sum", validator=one_of(*REDUCTIONS),
+                           doc="DSM squares over data dims: 'half-sum' (0.5 sum, the official traj_drl losses.py:72), "
+                               "'sum' (the issue's form) or 'mean'")
     lr: float = field(default=2e-4, validator=positive, doc="Adam learning rate")
     batch_size: int = field(default=128, validator=positive, doc="minibatch size (drawn with replacement)")
     steps: int = field(default=2000, validator=positive, doc="training steps of fit (steps=None)")
@@ -194,7 +219,7 @@ class DRL(Estimator, nn.Module):
         else:
             z = mean
         xt = x0 + self.sde.sigma(t).reshape(-1, *([1] * (x0.dim() - 1))) * eps
-        dsm = dsm_loss(self.score(xt, t, z), eps, t, self.sde, c.weighting)
+        dsm = dsm_loss(self.score(xt, t, z), eps, t, self.sde, c.weighting, c.reduction)
         penalty = latent_penalty(mean, log_var, "kl" if c.probabilistic else "l1")
         return {"dsm": dsm, "penalty": penalty, "loss": dsm.mean() + c.lambda_z * penalty.mean()}
 
@@ -257,29 +282,29 @@ class DRL(Estimator, nn.Module):
             self.train(was)
 
     @torch.no_grad()
-    def estimate(self, x: Tensor, times: Tensor | None = None, *, batch_size: int = 4096, **kwargs: Any) -> Tensor:
+    def estimate(self, x: Tensor, times: Tensor | None = None, *, batch_size: int = 1024, **kwargs: Any) -> Tensor:
         """Trajectory of encoder means ``(N, len(times), latent)`` (default ``times = k / K``), all times batched.
 
-        The N x len(times) (example, time) pairs go through the encoder as one
-        batch (chunked at ``batch_size`` pairs to bound memory).
+        All N x len(times) (example, time) pairs go through
+        ``DRLEncoder.trajectory`` (the input layer's x-part computed once per
+        example, its time part once per time), in chunks of about
+        ``batch_size`` pairs to bound memory.
         """
         if kwargs:
             raise TypeError(f"DRL.estimate got unexpected keywords {sorted(kwargs)}")
         x = _check_inputs(x, "x", self.config.in_features)
+        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+            raise ValueError(f"batch_size must be a positive integer (pairs per chunk), got {batch_size!r}")
         p = next(self.parameters())
         times = time_grid(self.config.num_steps) if times is None else torch.as_tensor(times)
         if times.dim() != 1 or not torch.isfinite(times).all() or times.numel() == 0:
             raise ValueError(f"times must be a non-empty 1-D tensor of finite times, got shape {tuple(times.shape)}")
         times = times.to(p.device, p.dtype)
         x = x.to(p.device, p.dtype).reshape(x.shape[0], -1)
-        n, k = x.shape[0], times.numel()
-        xs = x[:, None, :].expand(n, k, x.shape[1]).reshape(n * k, -1)
-        ts = times[None, :].expand(n, k).reshape(-1)
+        rows = max(1, batch_size // times.numel())  # examples per chunk
         was = self.training
         self.eval()
         try:
-            means = torch.cat([self.encoder(xs[i:i + batch_size], ts[i:i + batch_size])[0]
-                               for i in range(0, n * k, batch_size)])
+            return torch.cat([self.encoder.trajectory(x[i:i + rows], times)[0] for i in range(0, x.shape[0], rows)])
         finally:
             self.train(was)
-        return means.reshape(n, k, -1)

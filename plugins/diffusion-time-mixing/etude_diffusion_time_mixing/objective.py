@@ -2,14 +2,23 @@
 
 For data ``x0``, ``t ~ U(t_min, 1)`` and ``eps ~ N(0, I)``, with
 ``x_t = x0 + sigma_t eps`` and ``z = E_phi(x0, t)``, the per-example DSM
-term is ``|| sigma_t s_theta(x_t, t, z) + eps ||^2`` (summed over data
-dimensions), or in the likelihood-weighted form ``g(t)^2 || s_theta + eps /
-sigma_t ||^2``. For the VE SDE ``g(t)^2 / sigma_t^2 = 2 log(sigma_max /
-sigma_min)`` is constant, so the two forms differ by that factor only. The
+term is ``|| sigma_t s_theta(x_t, t, z) + eps ||^2``, or in the
+likelihood-weighted form ``g(t)^2 || s_theta + eps / sigma_t ||^2``, the
+squares reduced over data dimensions by ``reduction``: ``"sum"`` (the
+textbook form, the default of :func:`dsm_loss`), ``"half-sum"`` (one half of
+the sum: the official ``sarthmit/traj_drl`` training, whose
+``diffusion_model/losses.py`` line 72 sets ``reduce_op = 0.5 * torch.sum``
+when ``reduce_mean`` is False, the value of ``training.reduce_mean`` in
+``configs/default_cifar10_configs.py`` line 23; the default of ``DRL``) or
+``"mean"`` (the same file's ``reduce_mean=True``). For the VE SDE
+``g(t)^2 / sigma_t^2 = 2 log(sigma_max / sigma_min)`` is constant, so the
+two weightings differ by that factor only. The
 latent penalty is ``lambda_z KL(N(mu, diag sigma^2) || N(0, I))`` (summed over
-latent dimensions) for the probabilistic encoder, ``lambda_z ||z||_1`` for a
-deterministic one. At the exact score of Gaussian data ``N(0, s^2 I_d)`` the
-DSM term has expectation ``d s^2 / (s^2 + sigma_t^2)`` (the irreducible part of DSM).
+latent dimensions, as ``losses.py`` line 117) for the probabilistic encoder,
+``lambda_z ||z||_1`` for a deterministic one (line 122); both terms are
+averaged over the batch (line 141). At the exact score of Gaussian data
+``N(0, s^2 I_d)`` the summed DSM term has expectation ``d s^2 / (s^2 +
+sigma_t^2)`` (the irreducible part of DSM).
 
 References:
     P. Vincent, "A Connection Between Score Matching and Denoising Autoencoders", Neural
@@ -37,26 +46,31 @@ from torch import Tensor
 
 from .sde import VESDE
 
-__all__ = ["WEIGHTINGS", "dsm_loss", "gaussian_kl", "latent_penalty"]
+__all__ = ["REDUCTIONS", "WEIGHTINGS", "dsm_loss", "gaussian_kl", "latent_penalty"]
 
 WEIGHTINGS = ("sigma2", "likelihood")
+REDUCTIONS = ("sum", "half-sum", "mean")
 
 
-def dsm_loss(score: Tensor, eps: Tensor, t: Tensor, sde: VESDE, weighting: str = "sigma2") -> Tensor:
+def dsm_loss(score: Tensor, eps: Tensor, t: Tensor, sde: VESDE, weighting: str = "sigma2",
+             reduction: str = "sum") -> Tensor:
     """Per-example DSM loss (N,): ``||sigma_t score + eps||^2`` or ``g(t)^2 ||score + eps / sigma_t||^2``.
 
-    ``score`` and ``eps`` are (N, ...), ``t`` is (N,); squares are summed over every non-batch dimension.
+    ``score`` and ``eps`` are (N, ...), ``t`` is (N,); the squares are reduced
+    over every non-batch dimension by ``reduction`` (``"sum"``, ``"half-sum"``:
+    0.5 x the sum as the official traj_drl ``losses.py`` line 72, ``"mean"``).
     """
     if score.shape != eps.shape:
         raise ValueError(f"score {tuple(score.shape)} and eps {tuple(eps.shape)} must have the same shape")
     if weighting not in WEIGHTINGS:
         raise ValueError(f"weighting must be one of {WEIGHTINGS}, got {weighting!r}")
+    if reduction not in REDUCTIONS:
+        raise ValueError(f"reduction must be one of {REDUCTIONS}, got {reduction!r}")
     std = sde.sigma(t).reshape(-1, *([1] * (score.dim() - 1)))
-    if weighting == "sigma2":
-        per = (std * score + eps).square()
-        return per.reshape(per.shape[0], -1).sum(1)
-    per = (score + eps / std).square()
-    return per.reshape(per.shape[0], -1).sum(1) * sde.g2(t)
+    per = (std * score + eps) if weighting == "sigma2" else (score + eps / std)
+    per = per.square().reshape(per.shape[0], -1)
+    reduced = per.mean(1) if reduction == "mean" else per.sum(1) * (0.5 if reduction == "half-sum" else 1.0)
+    return reduced if weighting == "sigma2" else reduced * sde.g2(t)
 
 
 def gaussian_kl(mean: Tensor, log_var: Tensor) -> Tensor:

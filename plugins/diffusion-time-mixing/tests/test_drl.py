@@ -35,9 +35,22 @@ def test_zero_latent_loss_is_plain_dsm():
     sigma = sde.sigma(t)[:, None]
     xt = x0 + sigma * eps
     score = drl.score.net(torch.cat([xt, drl.score.time_features(t), torch.zeros(8, 3)], -1)) / sigma
-    plain = ((sigma * score + eps) ** 2).sum(1)
+    plain = 0.5 * ((sigma * score + eps) ** 2).sum(1)  # the official 0.5 * sum (traj_drl losses.py:72)
     torch.testing.assert_close(terms["dsm"], plain)
     torch.testing.assert_close(terms["loss"], plain.mean())
+
+
+@pytest.mark.parametrize("reduction, factor", [("half-sum", 1.0), ("sum", 2.0), ("mean", 2.0 / 6)])
+def test_reduction_scales_the_dsm_term_only(reduction, factor):
+    g = torch.Generator().manual_seed(2)
+    x0, t, eps, noise = (torch.randn(8, 6, generator=g), torch.rand(8, generator=g), torch.randn(8, 6, generator=g),
+                         torch.randn(8, 3, generator=g))
+    default = _drl(lambda_z=0.5).losses(x0, t, eps, noise)
+    assert DRL.Config(in_features=6).reduction == "half-sum"
+    other = _drl(lambda_z=0.5, reduction=reduction).losses(x0, t, eps, noise)
+    torch.testing.assert_close(other["dsm"], factor * default["dsm"])
+    torch.testing.assert_close(other["penalty"], default["penalty"])
+    torch.testing.assert_close(other["loss"], other["dsm"].mean() + 0.5 * other["penalty"].mean())
 
 
 def test_kl_term_equals_torch_distributions_and_lambda_scales_it():
@@ -80,7 +93,21 @@ def test_trajectory_shape_mean_and_batched_equals_loop():
     loop = torch.stack([drl.encoder(x, torch.full((7,), float(t)))[0] for t in times], 1)
     torch.testing.assert_close(z, loop.detach())
     torch.testing.assert_close(drl.estimate(x, times, batch_size=5), z)
+    torch.testing.assert_close(drl.estimate(x, times, batch_size=13), z)  # chunks of 2 examples, the last one short
     torch.testing.assert_close(drl.estimate(x), z)  # default grid k / num_steps with num_steps = 5
+
+
+@pytest.mark.parametrize("probabilistic", [True, False])
+def test_factorised_trajectory_equals_the_encoder_on_every_pair(probabilistic):
+    enc = _drl(probabilistic=probabilistic).encoder
+    x, times = torch.randn(5, 6), torch.tensor([0.0, 0.3, 1.0])
+    mean, log_var = enc.trajectory(x, times)
+    ref_mean, ref_log_var = enc(x.repeat_interleave(3, 0), times.repeat(5))
+    torch.testing.assert_close(mean, ref_mean.reshape(5, 3, -1))
+    if probabilistic:
+        torch.testing.assert_close(log_var, ref_log_var.reshape(5, 3, -1))
+    else:
+        assert log_var is None and ref_log_var is None
 
 
 def test_time_grid_includes_both_ends():
@@ -90,6 +117,8 @@ def test_time_grid_includes_both_ends():
 
 
 def test_bad_inputs_name_the_argument():
+    from etude.config import ConfigError  # noqa: PLC0415
+
     drl = _drl()
     with pytest.raises(ValueError, match=r"6 features per example"):
         drl.fit(torch.randn(10, 5), steps=1)
@@ -99,7 +128,9 @@ def test_bad_inputs_name_the_argument():
         drl.fit(torch.ones(10, 6, dtype=torch.int64), steps=1)
     with pytest.raises(ValueError, match="times"):
         drl.estimate(torch.randn(2, 6), torch.zeros(2, 2))
-    from etude.config import ConfigError  # noqa: PLC0415
-
+    with pytest.raises(ValueError, match="batch_size"):
+        drl.estimate(torch.randn(2, 6), batch_size=0)
+    with pytest.raises((ConfigError, ValueError), match="reduction"):
+        DRL(in_features=6, reduction="max")
     with pytest.raises((ConfigError, ValueError), match="sigma_max"):
         DRL(in_features=6, sigma_min=1.0, sigma_max=0.5)

@@ -47,6 +47,18 @@ def test_likelihood_weighting_is_g2_over_sigma2_times_sigma2_form():
     torch.testing.assert_close(plain, manual)
 
 
+def test_reductions_over_data_dimensions():
+    sde = VESDE(0.01, 10.0)
+    g = torch.Generator().manual_seed(0)
+    score, eps, t = torch.randn(6, 2, 5, generator=g), torch.randn(6, 2, 5, generator=g), torch.rand(6, generator=g)
+    for weighting in ("sigma2", "likelihood"):
+        total = dsm_loss(score, eps, t, sde, weighting)
+        torch.testing.assert_close(dsm_loss(score, eps, t, sde, weighting, "half-sum"), 0.5 * total)
+        torch.testing.assert_close(dsm_loss(score, eps, t, sde, weighting, "mean"), total / 10)
+    with pytest.raises(ValueError, match="reduction"):
+        dsm_loss(score, eps, t, sde, "sigma2", "max")
+
+
 def test_kl_matches_torch_distributions_and_closed_form():
     g = torch.Generator().manual_seed(0)
     mu, log_var = torch.randn(5, 3, generator=g, dtype=torch.float64), torch.randn(5, 3, generator=g, dtype=torch.float64)

@@ -3,9 +3,12 @@
 Chizat & Bach's scale ``alpha`` moves one starting function between the
 feature-learning regime (``alpha = 1``) and the kernel ("lazy") regime
 (``alpha -> inf``, training follows the linearisation of ``f`` around
-``w0``). ``w0`` is a frozen copy of the parameters, stored as buffers and
-run by :func:`torch.func.functional_call` under ``no_grad``, so it never
-changes and no gradient reaches it. ``offset = "zero"`` starts every
+``w0``). ``w0`` is a frozen copy of the parameters, stored as buffers
+(``w0.<name>``, so checkpoints carry it) and run under ``no_grad`` by a
+structural copy of the network whose parameters *are* those buffers (and
+whose buffers are the trained network's, e.g. BatchNorm statistics): a
+plain module call, without :func:`torch.func.functional_call`'s per-call
+swapping of parameters. It never changes and no gradient reaches it. ``offset = "zero"`` starts every
 ``alpha`` from the zero function; ``offset = "initial"`` adds ``f(w0; x)``
 (the function of a checkpoint, when training is *forked* from it), and with
 ``alpha = 1`` the forward is then exactly ``f(w; x)``.
@@ -42,7 +45,6 @@ from typing import Any
 
 import torch
 from torch import Tensor, nn
-from torch.func import functional_call
 
 from etude.config import FieldValueError, configclass, field, one_of, positive
 from etude.kinds import Model
@@ -87,6 +89,14 @@ def _buffer_name(name: str) -> str:
     return name.replace(".", "__")
 
 
+def _owner(module: nn.Module, name: str) -> tuple[nn.Module, str]:
+    """The submodule holding the dotted tensor ``name`` and the attribute's last part."""
+    *path, attr = name.split(".")
+    for part in path:
+        module = getattr(module, part)
+    return module, attr
+
+
 class AlphaScaled(Model):
     """Lazy-training wrapper ``f~_a(x) = alpha (f(w; x) - f(w0; x)) + offset(x)``, trained on ``L / alpha^2``.
 
@@ -115,6 +125,47 @@ class AlphaScaled(Model):
             self.w0.register_buffer(_buffer_name(name), p.detach().clone())
         if not len(list(self.w0.buffers())):
             raise ValueError("AlphaScaled: the wrapped model has no parameters to train")
+        self._build_frozen()
+
+    # -- the frozen network f(w0; .) ------------------------------------------------------------------
+    def _build_frozen(self) -> None:
+        """A copy of ``net``'s structure whose parameters are the ``w0`` buffers and whose buffers are ``net``'s.
+
+        Not a registered submodule (no duplicate state, parameters or
+        ``.to``); its tensors are re-linked after every ``_apply`` (``.to``,
+        ``.double()``, ...) and ``load_state_dict``.
+        """
+        canonical = {id(p): name for name, p in self.net.named_parameters()}
+        links = [(name, canonical[id(p)]) for name, p in self.net.named_parameters(remove_duplicate=False)]
+        frozen = copy.deepcopy(self.net)
+        for name, _ in links:
+            owner, attr = _owner(frozen, name)
+            owner._parameters.pop(attr, None)
+        frozen.requires_grad_(False)
+        self.__dict__["_frozen"] = frozen
+        self.__dict__["_frozen_links"] = links
+        self._relink()
+
+    def _relink(self) -> None:
+        frozen = self.__dict__.get("_frozen")
+        if frozen is None:
+            return
+        for name, source in self.__dict__["_frozen_links"]:
+            owner, attr = _owner(frozen, name)
+            owner.__dict__[attr] = getattr(self.w0, _buffer_name(source))
+        for name, buffer in self.net.named_buffers(remove_duplicate=False):
+            owner, attr = _owner(frozen, name)
+            owner._buffers[attr] = buffer
+
+    def _apply(self, fn, recurse=True):
+        out = super()._apply(fn, recurse)
+        self._relink()
+        return out
+
+    def load_state_dict(self, state_dict, strict: bool = True, assign: bool = False):
+        result = super().load_state_dict(state_dict, strict=strict, assign=assign)
+        self._relink()
+        return result
 
     @staticmethod
     def _build(c: AlphaScaledConfig) -> nn.Module:
@@ -160,9 +211,12 @@ class AlphaScaled(Model):
         return {name: getattr(self.w0, _buffer_name(name)) for name, _ in self.net.named_parameters()}
 
     def initial_function(self, x: Tensor) -> Tensor:
-        """``f(w0; x)``, without gradient."""
+        """``f(w0; x)``, without gradient (the frozen copy, in ``net``'s train / eval mode)."""
+        frozen = self.__dict__["_frozen"]
+        if frozen.training != self.net.training:
+            frozen.train(self.net.training)
         with torch.no_grad():
-            return functional_call(self.net, self.reference_parameters(), (x,))
+            return frozen(x)
 
     def forward(self, x: Tensor) -> Tensor:
         if self.alpha == 1.0 and self.config.offset == "initial":

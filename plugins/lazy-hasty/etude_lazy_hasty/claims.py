@@ -15,7 +15,9 @@ label noise, MLP 64-256-256-10 (ReLU), SGD momentum 0.9 (no Nesterov, no
 weight decay, constant lr), batch 64; rich lr 0.05; lazy alpha = 1000, lr
 0.5; stopped at overall train accuracy 0.82; difficulty = quintiles of the
 hold-out consistency (K = 20 logistic models on 10 % subsets) over clean
-examples. Full: MNIST-1D (4 000 examples), 20 seeds.
+examples. Full: MNIST-1D (4 000 examples), 20 seeds; ``easy-first-when-rich`` adds the CIFAR-10 fork
+protocol (:mod:`.cifar`: ResNet-18 at alpha = 1 forked at train-accuracy milestones into alpha = 1 and 1e4,
+c-score deciles) on seeds 0-2 when CIFAR-10 and ``cifar10-cscores-orig-order.npz`` are in ``$ETUDE_DATA``.
 """
 
 from __future__ import annotations
@@ -223,13 +225,85 @@ def _summary(raw: dict) -> dict[str, Any]:
 
 
 def easy_first_when_rich_run(ctx: SeedContext) -> dict[str, Any]:
-    """Hardest clean quintile's train accuracy at matched overall accuracy 0.5 and 0.7, rich and lazy."""
+    """Hardest clean quintile's train accuracy at matched overall accuracy 0.5 and 0.7, rich and lazy; at full, also
+    the CIFAR-10 fork protocol (seeds 0, 1, 2; "not run: data not found" without the files)."""
     raw = _regime_runs(ctx)
     out = _summary(raw)
     for regime in ("rich", "lazy"):
         rec = raw[regime]["records"]
         out[regime]["at_levels"] = {f"q{k}": _matched(rec, LEVELS_EASY_FIRST, f"q{k}") for k in range(_QUINTILES)}
+    cifar = _cifar(ctx)
+    if cifar is not None:
+        out["cifar10_fork"] = cifar10_fork_unit(ctx, cifar)
     return out
+
+
+# -- the CIFAR-10 fork protocol (full scale of easy-first-when-rich) ------------------------------------------------
+_CIFAR_FULL = {"seeds": 3, "root": None, "train_examples": 40000, "model_options": {"norm": "none", "width": 64},
+               "milestones": [0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5], "parent_epochs": 100,
+               "fork_epochs": 50, "gap": 0.2, "alphas": [1.0, 1e4], "lr": 0.01, "momentum": 0.9, "batch_size": 125,
+               "bins": 10}
+_CIFAR_RICH, _CIFAR_LAZY = "1", "10000"
+
+
+def _cifar(ctx: SeedContext | JudgeContext) -> dict[str, Any] | None:
+    """The fork protocol's settings (paper: ResNet-18, 40k/10k, lr 0.01, momentum 0.9, batch 125, alpha 1 vs 1e4,
+    forks at 10 %, 15 %, ... train accuracy, c-score deciles); None at the scales that do not run it."""
+    return ctx.pick(smoke=None, quick=None, full=_CIFAR_FULL)
+
+
+def cifar10_fork_unit(ctx: SeedContext, settings: dict[str, Any]) -> dict[str, Any]:
+    """One seed of :func:`.cifar.fork_protocol`, or ``{"not_run": ...}`` (files missing, or a seed outside the
+    protocol's first ``settings["seeds"]``)."""
+    from etude.data import DataNotFoundError  # noqa: PLC0415
+
+    from .cifar import fork_protocol  # noqa: PLC0415
+
+    s = dict(settings)
+    if ctx.seed >= int(s.pop("seeds")):
+        return {"not_run": f"seed {ctx.seed} is outside the CIFAR-10 protocol's seeds 0..{settings['seeds'] - 1}"}
+    try:
+        return fork_protocol(seed=ctx.seed, device=ctx.device, progress=ctx.progress, **s)
+    except DataNotFoundError as err:
+        return {"not_run": f"data not found: {err}"}
+
+
+def _cifar_difference(run: dict[str, Any]) -> float:
+    """(alpha = 1e4 minus alpha = 1) accuracy of the hardest c-score bin, averaged over forks and their two levels."""
+    diffs = []
+    for fork in run["forks"].values():
+        lazy, rich = fork[_CIFAR_LAZY]["at_levels"], fork[_CIFAR_RICH]["at_levels"]
+        hard = f"bin{len(lazy) - 1}"
+        diffs += [a - b for a, b in zip(lazy[hard], rich[hard], strict=True) if math.isfinite(a - b)]
+    return sum(diffs) / len(diffs) if diffs else float("nan")
+
+
+def combine_verdicts(first: bool | None, second: bool | None) -> bool | None:
+    """Both rules at once: holds when both hold, does not hold when either does not, else inconclusive."""
+    if first is False or second is False:
+        return False
+    return True if (first, second) == (True, True) else None
+
+
+def _cifar_outcome(runs: list[dict]) -> tuple[bool | None, dict[str, Any], str]:
+    """The fork protocol's paired verdict over the seeds that ran it, its metrics, and a note."""
+    parts = [r["cifar10_fork"] for r in runs if "cifar10_fork" in r]
+    ran = [p for p in parts if "forks" in p]
+    missing = [p["not_run"] for p in parts if str(p.get("not_run", "")).startswith("data not found")]
+    if missing and not ran:
+        return None, {"cifar10_fork": "not run: data not found"}, f"CIFAR-10 fork protocol: not run: {missing[0]}"
+    diffs = [_cifar_difference(p) for p in ran]
+    finite = [d for d in diffs if math.isfinite(d)]
+    metrics: dict[str, Any] = {"cifar10_fork_diff_lazy_minus_rich": diffs, "cifar10_fork_seeds": len(ran),
+                               "cifar10_fork_bin_score_means": ran[0]["bin_score_means"] if ran else None}
+    if len(finite) < 2:
+        return None, metrics, f"CIFAR-10 fork protocol: {len(finite)} seed(s) with a finite difference, no interval"
+    from etude.claims import mean_and_ci  # noqa: PLC0415
+
+    mean, low, high = mean_and_ci(finite)
+    metrics["cifar10_fork_diff_ci"] = [low, high]
+    holds = True if low > 0 else False if high < 0 else None
+    return holds, metrics, f"CIFAR-10 fork protocol over {len(finite)} seeds: mean d = {mean:+.3f}, CI [{low:+.3f}, {high:+.3f}]"
 
 
 def _paired_verdict(lazy: list[float], rich: list[float]) -> tuple[bool | None, Any]:
@@ -245,7 +319,14 @@ def easy_first_when_rich_judge(ctx: JudgeContext, runs: list[dict]) -> Outcome:
     """Verdict (fixed before the first run, issue 28): per seed, d = mean over the levels 0.5 and 0.7 of (lazy - rich)
     accuracy of the hardest clean quintile (lowest hold-out consistency) at matched overall train accuracy.
     Holds when the paired 95% interval of d over seeds lies above 0; does not hold when it lies below 0; else
-    inconclusive (also with fewer than two seeds reaching both levels)."""
+    inconclusive (also with fewer than two seeds reaching both levels).
+
+    Full scale, the CIFAR-10 fork protocol (fixed before its first run, issue 28): per seed (0, 1, 2), d_cifar = mean
+    over forks (milestones 10 %, 15 %, ... 50 %) and their two levels (milestone + 0.1, + 0.2) of (alpha = 1e4 fork
+    minus alpha = 1 fork) accuracy of the lowest c-score decile at matched overall train accuracy. When it ran for
+    two or more seeds, the claim holds only when both intervals (d and d_cifar) lie above 0, does not hold when
+    either lies below 0, else inconclusive; without the files (or with fewer than two seeds) the verdict is the rule
+    above alone and the notes say "CIFAR-10 fork protocol: not run: data not found" with the missing file."""
     hard = f"q{_QUINTILES - 1}"
     lazy = [sum(r["lazy"]["at_levels"][hard]) / len(LEVELS_EASY_FIRST) for r in runs]
     rich = [sum(r["rich"]["at_levels"][hard]) / len(LEVELS_EASY_FIRST) for r in runs]
@@ -259,9 +340,15 @@ def easy_first_when_rich_judge(ctx: JudgeContext, runs: list[dict]) -> Outcome:
                "diff_lazy_minus_rich": [a - b for a, b in zip(lazy, rich, strict=True)],
                "diff_ci": None if cmp is None else [cmp.ci_low, cmp.ci_high],
                **_diagnostics(runs)}
-    return Outcome(holds=holds, metrics=metrics,
-                   notes="hardest clean quintile of the hold-out consistency, interpolated at matched overall train "
-                         "accuracy; rich alpha=1 lr 0.05, lazy alpha=1000 lr 0.5; paired over seeds")
+    notes = ("hardest clean quintile of the hold-out consistency, interpolated at matched overall train "
+             "accuracy; rich alpha=1 lr 0.05, lazy alpha=1000 lr 0.5; paired over seeds")
+    if any("cifar10_fork" in r for r in runs):
+        cifar_holds, cifar_metrics, cifar_note = _cifar_outcome(runs)
+        metrics.update(cifar_metrics)
+        notes += "; " + cifar_note
+        if "cifar10_fork_diff_ci" in cifar_metrics:
+            holds = combine_verdicts(holds, cifar_holds)
+    return Outcome(holds=holds, metrics=metrics, notes=notes)
 
 
 def label_noise_learned_last_when_rich_run(ctx: SeedContext) -> dict[str, Any]:

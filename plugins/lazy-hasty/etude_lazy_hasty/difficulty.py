@@ -85,23 +85,28 @@ def train_subsets(x: Tensor, y: Tensor, subsets: Tensor, nets: list[nn.Linear], 
     The models' parameters are stacked (``torch.func.stack_module_state``:
     ``weight`` (K, C, d), ``bias`` (K, C)) and every step is batched over
     models with the exact gradient of multinomial logistic regression,
-    ``dL/dW_k = (softmax(X_k W_k^T + b_k) - Y_k)^T X_k / m + weight_decay W_k``
-    (two ``bmm``), so the cost is that of one model on ``K m`` examples.
+    ``dL/dW_k = (softmax(W_k X_k^T + b_k) - Y_k^T) X_k / m + weight_decay W_k``:
+    two ``bmm`` and a softmax over the class axis, in the (K, C, m) layout
+    (classes first: the softmax and both products run along the long example
+    axis, 2x faster on CPU than (K, m, C) with its 10-wide softmax rows), so
+    the cost is that of one model on ``K m`` examples.
     """
     params, _ = stack_module_state(nets)
     w = params["weight"].detach().clone().double()
     b = params["bias"].detach().clone().double()
     num_classes = w.shape[1]
-    xs = x.reshape(x.shape[0], -1).to(w)[subsets.to(x.device)]  # (K, m, d)
-    onehot = nn.functional.one_hot(y.to(x.device)[subsets.to(x.device)], num_classes).to(w)  # (K, m, C)
+    rows = subsets.to(x.device)
+    xs = x.reshape(x.shape[0], -1).to(w)[rows]  # (K, m, d)
+    xt = xs.transpose(1, 2).contiguous()  # (K, d, m)
+    target = nn.functional.one_hot(y.to(x.device)[rows], num_classes).to(w).transpose(1, 2)  # (K, C, m)
     m = xs.shape[1]
     for _ in range(int(steps)):
-        err = torch.softmax(torch.baddbmm(b.unsqueeze(1), xs, w.transpose(1, 2)), dim=-1) - onehot
-        gw = torch.bmm(err.transpose(1, 2), xs) / m
+        err = torch.softmax(torch.baddbmm(b.unsqueeze(2), w, xt), dim=1).sub_(target)  # (K, C, m)
+        gw = torch.bmm(err, xs).div_(m)
         if weight_decay:
-            gw = gw + weight_decay * w
+            gw.add_(w, alpha=weight_decay)
+        b = b - lr * err.mean(2)
         w = w - lr * gw
-        b = b - lr * err.mean(1)
     return {"weight": w, "bias": b}
 
 

@@ -226,3 +226,56 @@ def test_fork_through_the_core_loop(tmp_path):
     forked = lazy.models["model"]
     assert forked.config.offset == "initial" and forked.relative_weight_change() < 1e-3
     assert forked.relative_weight_change() < 0.01 * same.models["model"].relative_weight_change()
+
+
+def _reference_f0(model, x):
+    with torch.no_grad():
+        return functional_call(model.net, model.reference_parameters(), (x,))
+
+
+def test_frozen_copy_is_f_at_w0_after_training_casts_loads_and_copies():
+    torch.manual_seed(0)
+    model = AlphaScaled.wrap(nn.Sequential(nn.Linear(3, 8), nn.Tanh(), nn.Linear(8, 2)), alpha=10.0)
+    x = torch.randn(6, 3)
+    opt = torch.optim.SGD(model.parameters(), lr=0.5)
+    for _ in range(3):
+        opt.zero_grad()
+        ((model(x) - 1.0).square().sum() * model.loss_scale).backward()
+        opt.step()
+    torch.testing.assert_close(model.initial_function(x), _reference_f0(model, x), rtol=0, atol=0)
+    assert not torch.allclose(model.net(x), model.initial_function(x))  # w moved, w0 did not
+    double = copy.deepcopy(model).double()
+    torch.testing.assert_close(double.initial_function(x.double()), _reference_f0(double, x.double()), rtol=0, atol=0)
+    torch.testing.assert_close(model.initial_function(x), _reference_f0(model, x))  # the original is untouched
+    other = AlphaScaled.wrap(nn.Sequential(nn.Linear(3, 8), nn.Tanh(), nn.Linear(8, 2)), alpha=10.0)
+    other.load_state_dict(model.state_dict())
+    torch.testing.assert_close(other(x), model(x), rtol=0, atol=0)
+    assert sorted(model.state_dict()) == sorted(other.state_dict())
+    assert all(k.startswith(("net.", "w0.")) for k in model.state_dict())  # no duplicate state for the copy
+
+
+def test_frozen_copy_shares_batchnorm_statistics_and_mode_and_tied_weights():
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4), nn.ReLU(), nn.Linear(4, 4))
+    model = AlphaScaled.wrap(net, alpha=5.0)
+    x = torch.randn(8, 3)
+    model(x)  # train mode: both passes update the shared running statistics, as the module's own would
+    torch.testing.assert_close(model.initial_function(x), _reference_f0(model, x))
+    model.eval()
+    torch.testing.assert_close(model.initial_function(x), _reference_f0(model, x), rtol=0, atol=0)
+    assert not model.__dict__["_frozen"].training
+
+    class Tied(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.a = nn.Linear(4, 4, bias=False)
+            self.b = nn.Linear(4, 4, bias=False)
+            self.b.weight = self.a.weight
+
+        def forward(self, x):
+            return self.b(torch.tanh(self.a(x)))
+
+    tied = AlphaScaled.wrap(Tied(), alpha=3.0)
+    with torch.no_grad():
+        tied.w0.a__weight.mul_(2.0)  # w0 edited in place: both uses of the tied weight see it
+    torch.testing.assert_close(tied.initial_function(torch.ones(2, 4)), _reference_f0(tied, torch.ones(2, 4)))

@@ -5,7 +5,9 @@
   scikit-learn) binarised, nearest-resized to ``train_size`` x
   ``train_size`` and read one pixel per step; the ``test_<s>`` splits
   resize the test images to each of ``test_sizes`` (RIMs Table: train 14,
-  test 16 / 19 / 24; official ``train_mnist.py``).
+  test 16 / 19 / 24; official ``train_mnist.py``); ``permutation`` (a
+  seed) reads the pixels in a fixed random order instead, as permuted
+  sequential MNIST (Le et al. 2015).
 - :class:`TwoSource` (``task/two-source``): two independent Markov chains;
   each step shows one of them, flagged; the target is that chain's next
   symbol. The shown source is the ground-truth factor for specialisation.
@@ -41,6 +43,11 @@ def _optional_positive(instance: Any, attribute: Any, value: Any) -> None:
         positive(instance, attribute, value)
 
 
+def _optional_non_negative(instance: Any, attribute: Any, value: Any) -> None:
+    if value is not None:
+        non_negative(instance, attribute, value)
+
+
 def _int_tuple(value: Any) -> tuple[int, ...]:
     return tuple(value) if isinstance(value, (list, tuple)) else (value,)
 
@@ -61,6 +68,8 @@ class SequentialImageConfig:
                          doc="std of Gaussian noise added to the test splits' pixels (0: none; train is never noised)")
     num_train: int | None = field(default=None, validator=_optional_positive, doc="first N training images (None: all)")
     num_test: int | None = field(default=None, validator=_optional_positive, doc="first N test images (None: all)")
+    permutation: int | None = field(default=None, validator=_optional_non_negative,
+                                    doc="seed of a fixed random pixel order (permuted sequential images; None: row-major)")
 
 
 class SequentialImage(Task):
@@ -74,12 +83,19 @@ class SequentialImage(Task):
     ``test_<s>`` for every ``s`` in ``test_sizes`` (the test images), and
     ``val`` when the image task has one. ``info["size"]`` is the side.
     With ``noise > 0`` the test splits (not train / val) get N(0, noise^2)
-    pixel noise from a generator seeded by ``seed``. A missing local
-    dataset raises the image task's :class:`~etude.data.DataNotFoundError`.
+    pixel noise from a generator seeded by ``seed``. With ``permutation``
+    set, every split's pixels are read in the order
+    :meth:`pixel_order` gives (a ``torch.randperm`` of the ``s * s`` pixels
+    from a generator seeded by ``permutation``, independent of ``seed``, so
+    models and task seeds share one order; permuted sequential MNIST, Le et
+    al. 2015). A missing local dataset raises the image task's
+    :class:`~etude.data.DataNotFoundError`.
 
     References:
         A. Goyal et al., "Recurrent Independent Mechanisms", ICLR 2021, arXiv:1909.10893
-        (sequential MNIST at 16 / 19 / 24 px after training at 14 px).
+        (sequential MNIST at 16 / 19 / 24 px after training at 14 px);
+        Q. V. Le, N. Jaitly, G. E. Hinton, "A Simple Way to Initialize Recurrent Networks of
+        Rectified Linear Units", arXiv:1504.00941, 2015 (permuted sequential MNIST).
 
     Examples:
         >>> task = SequentialImage(image_task="digits", train_size=4, test_sizes=(8,))
@@ -131,7 +147,20 @@ class SequentialImage(Task):
         x = F.interpolate(images / scale, size=(size, size), mode="nearest")
         if c.binarize:
             x = (x > c.threshold).float()
-        return x.flatten(2).transpose(1, 2).contiguous()  # (N, s * s, C), row-major pixels
+        x = x.flatten(2).transpose(1, 2)  # (N, s * s, C), row-major pixels
+        if c.permutation is not None:
+            x = x[:, self.pixel_order(size)]
+        return x.contiguous()
+
+    def pixel_order(self, size: int) -> torch.Tensor:
+        """The order in which the pixels of a ``size`` x ``size`` image are read: a permutation of ``size * size``.
+
+        Row-major (``arange``) without ``permutation``; else ``torch.randperm``
+        from a generator seeded by ``permutation`` (the same for every task seed).
+        """
+        if self.config.permutation is None:
+            return torch.arange(size * size)
+        return torch.randperm(size * size, generator=torch.Generator().manual_seed(int(self.config.permutation)))
 
     def make_splits(self) -> dict[str, Split]:
         c = self.config

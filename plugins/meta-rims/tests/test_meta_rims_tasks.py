@@ -58,6 +58,22 @@ def test_sequential_image_noise_only_on_test_splits_and_seeded():
     assert 0.2 < float(diff.std()) < 0.4
 
 
+def test_sequential_image_permutation_is_one_fixed_bijection_for_every_seed():
+    kw = {"image_task": "digits", "train_size": 5, "test_sizes": (6,), "num_train": 12, "num_test": 7}
+    plain = SequentialImage(**kw)
+    permuted = SequentialImage(permutation=3, **kw)
+    order = permuted.pixel_order(5)
+    assert torch.equal(order.sort().values, torch.arange(25)) and not torch.equal(order, torch.arange(25))
+    assert torch.equal(plain.pixel_order(5), torch.arange(25))
+    for name, side in (("train", 5), ("test", 5), ("test_6", 6)):  # pixel k of the permuted = pixel order[k] of the plain
+        assert torch.equal(permuted.split(name).inputs, plain.split(name).inputs[:, permuted.pixel_order(side)]), name
+    other_seed = SequentialImage(permutation=3, **{**kw, "seed": 1})
+    assert torch.equal(other_seed.pixel_order(5), order)  # the order does not follow the task seed
+    assert not torch.equal(SequentialImage(permutation=4, **kw).pixel_order(5), order)
+    with pytest.raises(etude.ConfigError, match="permutation"):
+        SequentialImage(permutation=-1, **kw)
+
+
 def test_sequential_image_errors():
     with pytest.raises(etude.ConfigError, match="train_size"):
         SequentialImage(image_task="digits", train_size=0)

@@ -3,7 +3,8 @@
 Public API: :class:`AdditiveAttention` (``attention/additive``), :class:`ModReLU`
 (``neuron/modrelu``), :class:`RelevancyMemory` and :class:`FullMemory` (library),
 :class:`SelfAttentiveRNN` (``model/self-attentive-rnn``), :class:`Denoise`
-(``task/denoise``) and :func:`recall_accuracy`.
+(``task/denoise``), :func:`recall_accuracy`, and the training helpers
+:func:`train_copy` (copy / denoise) and :func:`train_psmnist` (permuted sequential MNIST).
 """
 
 from etude.lazy import lazy_exports
@@ -22,6 +23,8 @@ _EXPORTS = {
     "DenoiseConfig": "tasks",
     "recall_accuracy": "tasks",
     "train_copy": "training",
+    "train_psmnist": "training",
+    "PSMNIST_PERMUTATION": "training",
     "saved_tensor_bytes": "training",
 }
 

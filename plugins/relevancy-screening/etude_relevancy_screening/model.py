@@ -36,6 +36,9 @@ class SelfAttentiveRNNConfig:
     input_shape: tuple[int, ...] | None = field(default=None, converter=_optional_shape,
                                                 doc="per-example input shape (T, features); filled in by procedure/supervised")
     num_classes: int = field(default=10, validator=positive, doc="outputs of the per-step linear readout")
+    readout: str = field(default="every", validator=one_of("every", "last"),
+                         doc="'every': logits at every step (B, T, C); 'last': from the last state only (B, C), "
+                         "sequence classification (psMNIST)")
     hidden_size: int = field(default=128, validator=positive, doc="hidden units (official --nhid)")
     cell: str = field(default="rnn", validator=one_of("rnn", "lstm"), doc="'rnn' (h = φ(U x + V s)) or 'lstm' (gates on [s, x])")
     memory: str = field(default="relevancy", validator=one_of("none", "full", "relevancy"),
@@ -84,7 +87,9 @@ class SelfAttentiveRNN(Model):
     Xavier-normal. Limits: ``buffer_size >= T`` equals ``"full"``;
     ``relevant_size=0`` is a sliding window of ν states.
 
-    Input (B, T, input_size) float; output logits (B, T, num_classes).
+    Input (B, T, input_size) float; output logits (B, T, num_classes), or
+    (B, num_classes) from the last state with ``readout="last"`` (sequence
+    classification, as the official ``sMNISTtask.py``).
 
     References:
         G. Kerg, B. Kanuparthi, A. Goyal, K. Goyette, Y. Bengio, G. Lajoie, "Untangling tradeoffs between
@@ -140,7 +145,8 @@ class SelfAttentiveRNN(Model):
         return None
 
     def forward(self, x: Tensor) -> Tensor:
-        return self.unroll(x).logits
+        logits = self.unroll(x).logits
+        return logits[:, -1] if self.config.readout == "last" else logits
 
     def unroll(self, x: Tensor, *, record: bool = False) -> Trace:
         """Run the sequence; with ``record=True`` also keep the number of attended slots per step."""

@@ -187,6 +187,21 @@ def test_recall_accuracy():
     assert recall_accuracy(logits, targets, 2) == 0.5
 
 
+@pytest.mark.parametrize("memory", ["none", "full", "relevancy"])
+def test_last_readout_is_the_last_step_of_the_per_step_logits(memory):
+    torch.manual_seed(0)
+    every = SelfAttentiveRNN(input_size=2, num_classes=5, hidden_size=6, memory=memory, buffer_size=2, relevant_size=2)
+    last = SelfAttentiveRNN(input_size=2, num_classes=5, hidden_size=6, memory=memory, buffer_size=2, relevant_size=2,
+                            readout="last")
+    last.load_state_dict(every.state_dict())
+    x = torch.randn(3, 9, 2)
+    out = last(x)
+    assert out.shape == (3, 5)
+    torch.testing.assert_close(out, every(x)[:, -1], rtol=0, atol=0)
+    with pytest.raises(ConfigError, match="readout"):
+        SelfAttentiveRNN(input_size=2, readout="mean")
+
+
 def test_bad_config_and_input_errors():
     with pytest.raises(ConfigError, match="input_size"):
         etude.create("model", "self-attentive-rnn")
