@@ -11,7 +11,10 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip --disable-pip-version-check
 PLUGIN_DIRS := $(sort $(dir $(wildcard plugins/*/pyproject.toml)))
-PLUGIN_EDITABLES := $(foreach p,$(PLUGIN_DIRS),-e $(p))
+# plugins installed with an optional extra the test suite exercises (small wheels, a few seconds):
+# meta-rims[minigrid] brings minigrid and pygame-ce for environment/minigrid and environment/babyai
+PLUGIN_EXTRAS := plugins/meta-rims/=minigrid
+PLUGIN_EDITABLES := $(foreach p,$(PLUGIN_DIRS),-e '$(p)$(foreach e,$(PLUGIN_EXTRAS),$(if $(filter $(p)=%,$(e)),[$(patsubst $(p)=%,%,$(e))]))')
 STAMP := $(VENV)/.etude-installed
 PYTEST_ARGS ?=
 JOBS ?= 2

@@ -10,7 +10,9 @@ Stable public API (``etude-brims`` builds on it; changes are additive only):
 :class:`RIMState`, ``info["active"]`` / ``info["null_attention"]``),
 :mod:`etude_meta_rims.models` (:class:`RIMs`, :class:`LSTMBaseline`,
 :func:`match_parameters`) and :mod:`etude_meta_rims.tasks`
-(:class:`SequentialImage`).
+(:class:`SequentialImage`). MiniGrid / BabyAI environments
+(:mod:`etude_meta_rims.minigrid`, optional ``[minigrid]`` extra) and the
+recurrent PPO with the fast / slow update (:mod:`etude_meta_rims.ppo`).
 """
 
 from etude.lazy import lazy_exports
@@ -26,8 +28,23 @@ _EXPORTS = {
     "RIMsConfig": "models",
     "lstm_parameter_count": "models",
     "match_parameters": "models",
+    "BABYAI_LEVELS": "minigrid",
+    "BabyAI": "minigrid",
+    "MINIGRID_LEVELS": "minigrid",
+    "MISSION_VOCABULARY": "minigrid",
+    "MiniGrid": "minigrid",
+    "VectorGrid": "minigrid",
+    "tokenize_mission": "minigrid",
+    "ActorCritic": "ppo",
+    "PPO": "ppo",
+    "PPOConfig": "ppo",
+    "gae": "ppo",
+    "ppo_loss": "ppo",
+    "ppo_transfer": "ppo",
     "MetaRIMs": "procedure",
     "MetaRIMsConfig": "procedure",
+    "clip_gradients": "procedure",
+    "mask_inactive_modules": "procedure",
     "module_usage": "procedure",
     "SequentialImage": "tasks",
     "SequentialImageConfig": "tasks",
