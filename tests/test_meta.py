@@ -69,7 +69,13 @@ def test_every_repository_plugin_is_installed():
 @pytest.mark.parametrize("spec", COMPONENTS, ids=IDS)
 def test_component_builds_from_its_example(spec):
     assert "example" in spec.metadata, f"{spec.key}: register it with example={{...}} (a config that builds it)"
-    component = etude.create(spec.kind, spec.name, **spec.metadata["example"])
+    try:
+        component = etude.create(spec.kind, spec.name, **spec.metadata["example"])
+    except ImportError as exc:
+        missing = getattr(exc.__cause__, "name", None) or ""
+        if not missing or missing.split(".")[0].startswith("etude"):
+            raise  # a broken plugin import, not an optional extra
+        pytest.skip(f"{spec.key}: optional dependency {missing!r} is not installed ({exc})")
     assert component is not None
 
 
