@@ -11,10 +11,11 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip --disable-pip-version-check
 PLUGIN_DIRS := $(sort $(dir $(wildcard plugins/*/pyproject.toml)))
-# plugins installed with an optional extra the test suite exercises (small wheels, a few seconds):
-# meta-rims[minigrid] brings minigrid and pygame-ce for environment/minigrid and environment/babyai
-PLUGIN_EXTRAS := plugins/meta-rims/=minigrid
-PLUGIN_EDITABLES := $(foreach p,$(PLUGIN_DIRS),-e '$(p)$(foreach e,$(PLUGIN_EXTRAS),$(if $(filter $(p)=%,$(e)),[$(patsubst $(p)=%,%,$(e))]))')
+PLUGIN_EDITABLES := $(foreach p,$(PLUGIN_DIRS),-e $(p))
+# optional extras the test suite exercises (small wheels, a few seconds): meta-rims[minigrid] brings
+# minigrid and pygame-ce for environment/minigrid and environment/babyai. Listed beside the plain
+# editable: pip 23.2's resolver does not let `-e 'dir[extra]'` alone satisfy another plugin's dependency.
+PLUGIN_EXTRAS := -e 'plugins/meta-rims/[minigrid]'
 STAMP := $(VENV)/.etude-installed
 PYTEST_ARGS ?=
 JOBS ?= 2
@@ -34,7 +35,7 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
 $(STAMP): $(BIN)/python pyproject.toml constraints.txt $(wildcard plugins/*/pyproject.toml)
-	$(PIP) install -q -c constraints.txt -e ".[dev]" $(PLUGIN_EDITABLES)
+	$(PIP) install -q -c constraints.txt -e ".[dev]" $(PLUGIN_EDITABLES) $(PLUGIN_EXTRAS)
 	@touch $(STAMP)
 
 install: $(STAMP)
