@@ -162,6 +162,42 @@ class SineRegression(Task):
         return {"train": split(x_train, noise), "test": split(x_test, 0.0)}
 
 
+class SquareToy(ClassificationTask):
+    """Base of the 2-D toys on ``[-1, 1]^2`` (:class:`Disk`, :class:`YinYang`): uniform points, two classes.
+
+    Points are drawn from ``numpy.random.default_rng([seed, 0])``; a subclass
+    gives ``labels_and_info(x) -> (labels (N,) int64, {name: (N,) array})``
+    and every split carries those arrays per example in its ``info``
+    (floats as float32), computed before any standardisation.
+    """
+
+    num_classes = 2
+    input_shape = (2,)
+    one_class_hint = "raise num_samples"
+
+    def labels_and_info(self, x: np.ndarray) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        raise NotImplementedError
+
+    def points(self) -> np.ndarray:
+        """The pool's points (num_samples, 2), uniform in ``[-1, 1]^2``."""
+        rng = np.random.default_rng([int(self.config.seed), 0])
+        return rng.uniform(-1.0, 1.0, size=(self.config.num_samples, 2))
+
+    def load_pool(self):
+        x = self.points()
+        y, _ = self.labels_and_info(x)
+        if y.min() == y.max():
+            raise ValueError(f"{type(self).__name__}: all {len(y)} points fell in one class; {self.one_class_hint}")
+        return x, y
+
+    def make_splits(self) -> dict[str, Split]:
+        _, info = self.labels_and_info(self.points())
+        per_example = {k: torch.from_numpy(v.astype(np.float32) if v.dtype.kind == "f" else v) for k, v in info.items()}
+        splits = super().make_splits()
+        return {name: Split(s.inputs, s.targets, {**s.info, **{k: v[s.info["index"]] for k, v in per_example.items()}})
+                for name, s in splits.items()}
+
+
 @configclass
 class DiskConfig:
     seed: int = seed_field()
@@ -179,7 +215,7 @@ class DiskConfig:
             raise FieldValueError("radius", self.radius, "None or a number in (0, sqrt(2)) (the square is [-1, 1]^2)")
 
 
-class Disk(ClassificationTask):
+class Disk(SquareToy):
     """The 2-D disk toy: points uniform in ``[-1, 1]^2``, class 1 inside the disk ``||x|| < r``, else 0.
 
     The default radius ``r = sqrt(2 / pi)`` makes the classes equally likely.
@@ -200,29 +236,16 @@ class Disk(ClassificationTask):
     """
 
     Config = DiskConfig
-    num_classes = 2
-    input_shape = (2,)
+    one_class_hint = "raise num_samples or change the radius"
 
     def radius(self) -> float:
         """The disk's radius ``r``."""
         r = self.config.radius
         return math.sqrt(2 / math.pi) if r is None else float(r)
 
-    def load_pool(self):
-        rng = np.random.default_rng([int(self.config.seed), 0])
-        x = rng.uniform(-1.0, 1.0, size=(self.config.num_samples, 2))
-        y = (np.linalg.norm(x, axis=1) < self.radius()).astype(np.int64)
-        if y.min() == y.max():
-            raise ValueError(f"Disk: all {len(y)} points fell in one class; raise num_samples or change the radius")
-        return x, y
-
-    def make_splits(self) -> dict[str, Split]:
-        x, _ = self.load_pool()
-        distance = torch.from_numpy(np.abs(np.linalg.norm(x, axis=1) - self.radius()).astype(np.float32))
-        splits = super().make_splits()
-        return {name: Split(s.inputs, s.targets, {**s.info, "boundary_distance": distance[s.info["index"]]})
-                for name, s in splits.items()}
-
+    def labels_and_info(self, x: np.ndarray) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        norm = np.linalg.norm(x, axis=1)
+        return (norm < self.radius()).astype(np.int64), {"boundary_distance": np.abs(norm - self.radius())}
 
 YIN_YANG_DOTS = {1: ((0.5, -0.5), (-0.5, 0.5)), 2: ((-0.5, -0.5), (-0.5, 0.5))}
 
@@ -248,7 +271,7 @@ class YinYangConfig:
             raise FieldValueError("dot_radius", self.dot_radius, "a number in (0, 0.5) (the dots stay off y = 0)")
 
 
-class YinYang(ClassificationTask):
+class YinYang(SquareToy):
     """The lazy-vs-hasty yin-yang toy: two half-planes, each with a dot of the other class.
 
     Points are uniform in ``[-1, 1]^2`` (``numpy.random.default_rng([seed,
@@ -280,8 +303,7 @@ class YinYang(ClassificationTask):
     """
 
     Config = YinYangConfig
-    num_classes = 2
-    input_shape = (2,)
+    one_class_hint = "raise num_samples"
 
     def dots(self) -> tuple[tuple[float, float], ...]:
         """The two dots' centres."""
@@ -296,24 +318,9 @@ class YinYang(ClassificationTask):
         distance = np.minimum(np.abs(x[:, 1]), np.abs(centre_distance - r).min(0))
         return y, in_dot, distance
 
-    def load_pool(self):
-        rng = np.random.default_rng([int(self.config.seed), 0])
-        x = rng.uniform(-1.0, 1.0, size=(self.config.num_samples, 2))
-        y, _, _ = self.geometry(x)
-        if y.min() == y.max():
-            raise ValueError(f"YinYang: all {len(y)} points fell in one class; raise num_samples")
-        return x, y
-
-    def make_splits(self) -> dict[str, Split]:
-        x, _ = self.load_pool()
-        _, in_dot, distance = self.geometry(x)
-        d = torch.from_numpy(distance.astype(np.float32))
-        dot = torch.from_numpy(in_dot)
-        splits = super().make_splits()
-        return {name: Split(s.inputs, s.targets, {**s.info, "boundary_distance": d[s.info["index"]],
-                                                  "in_dot": dot[s.info["index"]]})
-                for name, s in splits.items()}
-
+    def labels_and_info(self, x: np.ndarray) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        y, in_dot, distance = self.geometry(x)
+        return y, {"boundary_distance": distance, "in_dot": in_dot}
 
 __all__ = ["Disk", "DiskConfig", "GaussianBlobs", "GaussianBlobsConfig", "SineRegression", "SineRegressionConfig",
-           "YinYang", "YinYangConfig"]
+           "SquareToy", "YinYang", "YinYangConfig"]
