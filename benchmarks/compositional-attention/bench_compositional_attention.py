@@ -43,6 +43,7 @@ import torch
 import torch.nn.functional as F
 
 import etude
+from etude_compositional_attention import retrieval_competition
 
 
 def attention_macs(kind: str, T: int, E: int, S: int, R: int = 1, d: int | None = None) -> int:
@@ -133,25 +134,24 @@ def _parts(mha, ca, x) -> dict:
     B, T, _ = x.shape
     S, R, dv = ca.searches, ca.retrievals, ca.d_v
     with torch.no_grad():
-        q, k, v, rq = ca._projections(x, x, x)
-        q, k, rq = ca._split(q, S, ca.d_k), ca._split(k, S, ca.d_k), ca._split(rq, S, ca.d_r)
+        q, k, v, ub, _ = ca._projections(x, x, x, fold=True)
+        q, k, ub = ca._split(q, S, ca.d_k), ca._split(k, S, ca.d_k), ca._split(ub, S, ub.shape[-1] // S)
         pairs = ca._search(q, k, v, None, 0.0)
         hq, hk, hv = (mha._heads(p(x)) for p in (mha.q_proj, mha.k_proj, mha.v_proj))
     leaf = {name: t.detach().contiguous().requires_grad_() for name, t in
-            {"q": q, "k": k, "v": v, "rq": rq, "pairs": pairs.unflatten(-1, (R, dv)), "hq": hq, "hk": hk, "hv": hv,
+            {"q": q, "k": k, "v": v, "u": ub[..., :dv], "pairs": pairs.unflatten(-1, (R, dv)), "hq": hq, "hk": hk, "hv": hv,
              "ctx": torch.randn(B, T, S * dv, dtype=x.dtype, device=x.device)}.items()}
 
     def back(out):
         out.sum().backward()
 
     def comp_competition():
-        choice = ca._retrieval_weights(ca._retrieval_logits(leaf["rq"], leaf["pairs"]))
-        back((choice.unsqueeze(-1) * leaf["pairs"]).sum(dim=-2))
+        back(retrieval_competition(leaf["pairs"], leaf["u"])[0])  # bias off: no beta
 
     return {
         "mha projections": lambda: back(mha.out_proj(mha.q_proj(x) + mha.k_proj(x) + mha.v_proj(x))),
         "mha search": lambda: back(F.scaled_dot_product_attention(leaf["hq"], leaf["hk"], leaf["hv"])),
-        "comp projections": lambda: back(ca.out_proj(leaf["ctx"]) + sum(t.sum() for t in ca._projections(x, x, x))),
+        "comp projections": lambda: back(ca.out_proj(leaf["ctx"]) + sum(t.sum() for t in ca._projections(x, x, x, fold=True)[:4])),
         "comp search": lambda: back(ca._search(leaf["q"], leaf["k"], leaf["v"], None, 0.0)),
         "comp competition": comp_competition,
     }

@@ -2,7 +2,9 @@
 
 Public API: :class:`CompositionalAttention` (``attention/compositional``),
 :class:`ContextualRetrieval` (``task/contextual-retrieval``) and
-:class:`RetrievalTransformer` (``model/retrieval-transformer``).
+:class:`RetrievalTransformer` (``model/retrieval-transformer``), and the
+search and competition kernels :func:`shared_value_attention` and
+:func:`retrieval_competition`.
 """
 
 from etude.lazy import lazy_exports
@@ -11,6 +13,8 @@ _EXPORTS = {
     "CompositionalAttention": "attention",
     "CompositionalAttentionConfig": "attention",
     "attention_parameter_count": "attention",
+    "shared_value_attention": "search",
+    "retrieval_competition": "competition",
     "RetrievalTransformer": "models",
     "RetrievalTransformerConfig": "models",
     "ContextualRetrieval": "tasks",

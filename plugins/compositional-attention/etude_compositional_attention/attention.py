@@ -12,6 +12,9 @@ from etude.builtin.attention import attention_weights, expand_mask, zero_empty_r
 from etude.config import FieldValueError, configclass, field, in_range, one_of, positive
 from etude.kinds import AttentionMechanism
 
+from etude_compositional_attention.competition import retrieval_competition
+from etude_compositional_attention.search import shared_value_attention
+
 __all__ = ["CompositionalAttention", "CompositionalAttentionConfig", "attention_parameter_count"]
 
 
@@ -82,8 +85,9 @@ class CompositionalAttention(AttentionMechanism):
     ``O_s = sum_r c_sr O_sr``, ``y = concat_s(O_s) W^o``. The search step
     runs on 4-D (B, S, T, .) tensors with the R value projections side by
     side as one value shared by the searches: an explicit softmax for small
-    inputs, one fused ``scaled_dot_product_attention`` call (O(T) memory)
-    for large ones (see ``_search``); the competition is post-processing.
+    inputs, query blocks with the weights recomputed in backward (O(T)
+    memory) for large ones on CPU, one fused ``scaled_dot_product_attention``
+    call elsewhere (see ``_search``); the competition is post-processing.
     In self-attention (``key`` and ``value`` are ``query``, or omitted) the
     query, key, value and retrieval-query projections run as one matmul.
 
@@ -113,14 +117,22 @@ class CompositionalAttention(AttentionMechanism):
     """
 
     Config = CompositionalAttentionConfig
-    #: device types whose fused path zero-pads query/key or value to one head width (see ``_search``)
-    pad_values_on: tuple[str, ...] = ("cpu",)
     #: device types that take the explicit search path up to ``explicit_max_scores`` scores
     explicit_on: tuple[str, ...] = ("cpu",)
-    #: the explicit path's limit on B S Tq Tk: 2^19 scores (2 MB in float32). Measured on CPU, the
-    #: explicit path is faster below about that and slower above, where its memory traffic costs more
-    #: than the fused kernel's padded query-key width.
-    explicit_max_scores: int = 2**19
+    #: the explicit path's limit on B S Tq Tk: 2^17 scores (512 KB in float32). Measured on CPU, the
+    #: explicit path is faster than the blocked one below about that and slower above, where its
+    #: memory traffic costs more than recomputing the weights.
+    explicit_max_scores: int = 2**17
+    #: device types whose larger searches run blocked at the true widths (:func:`shared_value_attention`)
+    blocked_on: tuple[str, ...] = ("cpu",)
+    #: queries per block of the blocked path
+    search_block: int = 64
+    #: the blocked path keeps the weights for backward up to this many scores B S Tq Tk (4 MB in
+    #: float32) and recomputes them above (O(T) memory). Measured on CPU, keeping them makes the
+    #: search about 10% faster where they fit in the caches.
+    keep_weights_max_scores: int = 2**20
+    #: device types whose SDPA path zero-pads query/key or value to one head width (see ``_search``)
+    pad_values_on: tuple[str, ...] = ("cpu",)
 
     def __init__(self, config: CompositionalAttentionConfig | None = None, **overrides: Any) -> None:
         super().__init__(config, **overrides)
@@ -168,31 +180,66 @@ class CompositionalAttention(AttentionMechanism):
                     rk = rk + self.retrieval_key_bias
             else:
                 # <q, O_sr W^k + b> = <O_sr, q W^k> + <q, b>: one (d_r x d_v) product per (token, search)
-                # instead of one per pairing, and a multiply-sum instead of B S Tq tiny matmuls
-                scale = self.d_r**-0.5
-                logits = (pairs * (rq @ (self.retrieval_key.weight * scale)).unsqueeze(-2)).sum(dim=-1)
-                if self.retrieval_key.bias is not None:
-                    logits = logits + (rq @ (self.retrieval_key.bias * scale)).unsqueeze(-1)
-                return logits  # (B, S, Tq, R)
+                # instead of one per pairing (the fast path, retrieval_competition, uses the same identity)
+                ub = rq @ self._key_map()
+                logits = (pairs * ub[..., : self.d_v].unsqueeze(-2)).sum(dim=-1)
+                return logits if ub.shape[-1] == self.d_v else logits + ub[..., self.d_v :]  # (B, S, Tq, R)
             return (rk * rq.unsqueeze(-2)).sum(dim=-1) / self.d_r**0.5
         hidden = torch.cat([pairs, rq.unsqueeze(-2).expand(*pairs.shape[:-1], self.d_r)], dim=-1)
         return self.score_out(F.relu(self.score_hidden(hidden))).squeeze(-1)
 
-    def _projections(self, query: Tensor, key: Tensor, value: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor | None]:
-        """Q (B, Tq, S d_k), K (B, Tk, S d_k), V (B, Tk, R d_v) and, unless ``q_compose``, the retrieval queries.
+    def _fast_competition(self) -> bool:
+        """The default competition (dot scores, one shared key, learned softmax) runs on :func:`retrieval_competition`."""
+        c = self.config
+        return c.retrieval == "dot" and not c.separate_keys and self.fixed_retrieval is None and not (c.gumbel and self.training)
 
-        Self-attention (one input tensor) concatenates the four weight
-        matrices and runs one matmul; its outputs are views of one tensor.
+    def _key_map(self) -> Tensor:
+        """(d_r, d_v [+ 1]) map from a retrieval query to ``u = q W^k / sqrt(d_r)`` [and ``beta = <q, b> / sqrt(d_r)``]."""
+        key = self.retrieval_key
+        m = key.weight if key.bias is None else torch.cat([key.weight, key.bias.unsqueeze(-1)], dim=-1)
+        return m * self.d_r**-0.5
+
+    def _folded_retrieval_query(self) -> tuple[Tensor, Tensor | None]:
+        """Weight and bias of the linear map x -> (u_s, beta_s) per search: the retrieval query times the key map.
+
+        ``u_s = (x W^q_s + b^q_s) W^k / sqrt(d_r)``, so the product of the two
+        weights is one (E -> S (d_v [+ 1])) layer, folded into the fused input
+        projection: the retrieval keys cost no matmul over tokens.
+        """
+        m = self._key_map()  # (d_r, w)
+        layer = self.retrieval_query
+        weight = torch.matmul(m.t(), layer.weight.view(self.searches, self.d_r, -1)).flatten(0, 1)  # (S w, E)
+        bias = None if layer.bias is None else (layer.bias.view(self.searches, self.d_r) @ m).flatten()
+        return weight, bias
+
+    def _projections(
+        self, query: Tensor, key: Tensor, value: Tensor, fold: bool
+    ) -> tuple[Tensor, Tensor, Tensor, Tensor | None, bool]:
+        """Q (B, Tq, S d_k), K (B, Tk, S d_k), V (B, Tk, R d_v), the retrieval part and whether it is folded.
+
+        The retrieval part is None with ``q_compose``; otherwise the retrieval
+        queries (B, Tq, S d_r), or with ``fold`` and self-attention the folded
+        (u, beta) of :meth:`_folded_retrieval_query` (B, Tq, S w). Self-attention
+        (one input tensor) concatenates the weight matrices and runs one
+        matmul; its outputs are views of one tensor.
         """
         rq_layer = None if self.config.q_compose else self.retrieval_query
         if query is key and key is value:
-            layers = [self.q_proj, self.k_proj, self.v_proj] + ([rq_layer] if rq_layer is not None else [])
-            weight = torch.cat([layer.weight for layer in layers])
-            bias = torch.cat([layer.bias for layer in layers]) if self.config.bias else None
-            parts = F.linear(query, weight, bias).split([layer.out_features for layer in layers], dim=-1)
-            return parts[0], parts[1], parts[2], (parts[3] if rq_layer is not None else None)
+            weights = [self.q_proj.weight, self.k_proj.weight, self.v_proj.weight]
+            biases = [self.q_proj.bias, self.k_proj.bias, self.v_proj.bias]
+            folded = fold and rq_layer is not None
+            if folded:
+                w, b = self._folded_retrieval_query()
+                weights.append(w)
+                biases.append(b)
+            elif rq_layer is not None:
+                weights.append(rq_layer.weight)
+                biases.append(rq_layer.bias)
+            bias = torch.cat(biases) if self.config.bias else None
+            parts = F.linear(query, torch.cat(weights), bias).split([w.shape[0] for w in weights], dim=-1)
+            return parts[0], parts[1], parts[2], (parts[3] if rq_layer is not None else None), folded
         rq = rq_layer(query) if rq_layer is not None else None
-        return self.q_proj(query), self.k_proj(key), self.v_proj(value), rq
+        return self.q_proj(query), self.k_proj(key), self.v_proj(value), rq, False
 
     def _retrieval_weights(self, logits: Tensor) -> Tensor:
         if self.fixed_retrieval is not None:
@@ -219,27 +266,31 @@ class CompositionalAttention(AttentionMechanism):
     def _search(self, q: Tensor, k: Tensor, v: Tensor, attn_mask: Tensor | None, dropout: float) -> Tensor:
         """All S x R pairings ``A_s V_r`` as (B, S, Tq, R * d_v): the R values side by side, shared by the S searches.
 
-        Two exact paths, chosen by size (see :attr:`explicit_max_scores`):
+        Three exact paths:
 
         - explicit (on ``explicit_on`` devices, CPU by default, with at most
-          ``explicit_max_scores`` scores B S Tq Tk, or with dropout):
+          :attr:`explicit_max_scores` scores B S Tq Tk, or with dropout):
           ``softmax(Q K^T / sqrt(d_k))`` as one tensor times the shared value
           in one batched matmul of (B, S Tq, Tk) by (B, Tk, R d_v). No
           query-key product is repeated and no value is copied; the (B, S, Tq,
-          Tk) weights are kept for backward (2 MB in float32 at the default limit).
-        - fused: one ``scaled_dot_product_attention`` call (O(T) memory). The
-          value is broadcast over the searches without a copy. PyTorch's CPU
-          flash kernel needs equal query and value head dims, so on
-          ``pad_values_on`` devices (CPU by default) the narrower of
-          (query/key, value) is zero-padded to the wider one (the scale stays
-          1 / sqrt(d_k)); one wide head per search runs faster than cutting the
-          value into d_k-wide chunks that repeat the query-key products.
-          Elsewhere the wide value goes to SDPA as it is (CUDA's
-          memory-efficient kernel takes it).
+          Tk) weights are kept for backward (512 KB in float32 at the default limit).
+        - blocked (on ``blocked_on`` devices, CPU by default, above that size):
+          :func:`~etude_compositional_attention.search.shared_value_attention`,
+          the same products at the true query/key and value widths in blocks
+          of :attr:`search_block` queries; the weights are kept for backward up
+          to :attr:`keep_weights_max_scores` scores and recomputed above (O(T)
+          memory, as in flash attention).
+        - SDPA elsewhere: one ``scaled_dot_product_attention`` call with the
+          value broadcast over the searches without a copy (CUDA's
+          memory-efficient kernel takes the wide value). PyTorch's CPU flash
+          kernel needs equal query and value head dims, so on
+          ``pad_values_on`` devices the narrower of (query/key, value) is
+          zero-padded to the wider one (the scale stays 1 / sqrt(d_k)).
         """
         b, S, tq, d_k = q.shape
-        tk, width = v.shape[1], v.shape[-1]
-        if q.device.type in self.explicit_on and (dropout > 0 or b * S * tq * tk <= self.explicit_max_scores):
+        tk, width = v.shape[1], v.shape[2]
+        device = q.device.type
+        if device in self.explicit_on and (dropout > 0 or b * S * tq * tk <= self.explicit_max_scores):
             scores = (q * d_k**-0.5) @ k.transpose(-1, -2)  # (B, S, Tq, Tk)
             if attn_mask is not None:
                 scores = scores.masked_fill(~attn_mask, float("-inf"))
@@ -249,7 +300,10 @@ class CompositionalAttention(AttentionMechanism):
             if dropout > 0:
                 weights = F.dropout(weights, dropout)
             return (weights.reshape(b, S * tq, tk) @ v).view(b, S, tq, width)
-        if q.device.type not in self.pad_values_on or width == d_k:
+        if device in self.blocked_on and dropout == 0:
+            keep = b * S * tq * tk <= self.keep_weights_max_scores
+            return shared_value_attention(q, k, v, attn_mask, block=self.search_block, keep_weights=keep)
+        if device not in self.pad_values_on or width == d_k:
             return F.scaled_dot_product_attention(q, k, v.unsqueeze(1).expand(b, S, tk, width), attn_mask=attn_mask, dropout_p=dropout)
         wide = max(width, d_k)
         if d_k < wide:
@@ -257,25 +311,35 @@ class CompositionalAttention(AttentionMechanism):
         if width < wide:
             v = F.pad(v, (0, wide - width))
         v = v.unsqueeze(1).expand(b, S, tk, wide)
-        out = F.scaled_dot_product_attention(q, k, v, attn_mask=attn_mask, scale=d_k**-0.5)  # (B, S, Tq, wide)
+        out = F.scaled_dot_product_attention(q, k, v, attn_mask=attn_mask, dropout_p=dropout, scale=d_k**-0.5)
         return out if width == wide else out[..., :width]
 
     # -- forward --------------------------------------------------------------
     def attend(self, query, key, value, *, mask, need_weights):
         S, R, d_v = self.searches, self.retrievals, self.d_v
         b, tq, _ = query.shape
-        q, k, v, rq = self._projections(query, key, value)
+        fast = self._fast_competition()
+        q, k, v, r, folded = self._projections(query, key, value, fold=fast)
         q = self._split(q, S, self.d_k)  # (B, S, Tq, d_k)
         k = self._split(k, S, self.d_k)  # (B, S, Tk, d_k)
-        rq = self.retrieval_query(q) if rq is None else self._split(rq, S, self.d_r)  # (B, S, Tq, d_r)
+        if folded:
+            ub = self._split(r, S, r.shape[-1] // S)  # (B, S, Tq, d_v [+ 1])
+        else:
+            rq = self.retrieval_query(q) if r is None else self._split(r, S, self.d_r)  # (B, S, Tq, d_r)
+            ub = rq @ self._key_map() if fast else None
         attn_mask = expand_mask(mask)
         self._check_mask(attn_mask)
         dropout = self.config.dropout if self.training else 0.0
         ctx = self._search(q, k, v, attn_mask, dropout)
         ctx = zero_empty_rows(ctx, attn_mask)  # (B, S, Tq, R * d_v)
         pairs = ctx.unflatten(-1, (R, d_v))  # O_sr: (B, S, Tq, R, d_v)
-        choice = self._retrieval_weights(self._retrieval_logits(rq, pairs))  # (B, S, Tq, R)
-        out = (choice.unsqueeze(-1) * pairs).sum(dim=-2)  # (B, S, Tq, d_v)
+        if fast:
+            beta = ub[..., d_v] if ub.shape[-1] > d_v else None
+            u = ub[..., :d_v]
+            out, choice = retrieval_competition(pairs, u, beta)  # (B, S, Tq, d_v), (B, S, Tq, R)
+        else:
+            choice = self._retrieval_weights(self._retrieval_logits(rq, pairs))  # (B, S, Tq, R)
+            out = (choice.unsqueeze(-1) * pairs).sum(dim=-2)  # (B, S, Tq, d_v)
         out = out.transpose(1, 2).reshape(b, tq, S * d_v)
         if self.config.concat_input:
             out = torch.cat([out, self.input_proj(query)], dim=-1)

@@ -12,7 +12,7 @@ import etude
 from etude.builtin.attention import MultiHeadAttention
 from etude.config import ConfigError
 from etude.testing.conformance import AttentionConformance
-from etude_compositional_attention import CompositionalAttention, attention_parameter_count
+from etude_compositional_attention import CompositionalAttention, attention_parameter_count, competition
 
 D = torch.float64
 
@@ -67,12 +67,16 @@ def _naive(ca: CompositionalAttention, q_in, k_in, v_in, mask=None):
 
 
 def _on_path(ca: CompositionalAttention, path: str) -> CompositionalAttention:
-    """Force the explicit-softmax or the fused (SDPA) search path, whatever the input size."""
+    """Force one search path whatever the input size: explicit softmax, blocked (blocks of 2 queries, the
+    weights recomputed in backward or kept), or SDPA."""
     ca.explicit_max_scores = 2**62 if path == "explicit" else 0
+    ca.blocked_on = ("cpu",) if path.startswith("blocked") else ()
+    ca.keep_weights_max_scores = 2**62 if path == "blocked-kept" else 0
+    ca.search_block = 2  # several blocks and a ragged last one at these sizes
     return ca
 
 
-PATHS = pytest.mark.parametrize("path", ["explicit", "fused"])
+PATHS = pytest.mark.parametrize("path", ["explicit", "blocked", "blocked-kept", "fused"])
 
 
 @PATHS
@@ -145,13 +149,25 @@ def _op_names(ca, x):
     return [e.name for e in prof.events()]
 
 
-def test_search_runs_on_the_fused_cpu_kernel_when_large():
-    """Above ``explicit_max_scores`` scores: one SDPA call on the CPU flash kernel (O(T) memory), never math."""
+def test_large_searches_run_blocked_at_the_true_widths():
+    """Above ``explicit_max_scores`` scores on CPU: the blocked kernel (O(T) memory), no SDPA math fallback."""
     ca = CompositionalAttention(embed_dim=32, searches=4, retrievals=2)
-    big = torch.randn(1, 1024, 32)  # 1 * 4 * 1024^2 = 4.2M scores > 2^19
+    big = torch.randn(1, 1024, 32)  # 1 * 4 * 1024^2 = 4.2M scores > 2^20
     assert 4 * 1024**2 > ca.explicit_max_scores
-    for x in (big, torch.randn(2, 16, 32)):
-        names = _op_names(ca if x is big else _on_path(CompositionalAttention(embed_dim=32, searches=4, retrievals=2), "fused"), x)
+    names = _op_names(ca, big)
+    assert "_SharedValueAttention" in names and not any("scaled_dot_product" in n for n in names)
+    # nothing of size Tq x Tk is kept for backward: the saved tensors are O(T)
+    saved = []
+    with torch.autograd.graph.saved_tensors_hooks(lambda t: saved.append(t.numel()) or t, lambda t: t):
+        ca(big)
+    assert max(saved) < 1024 * 1024
+
+
+def test_sdpa_path_runs_on_the_fused_cpu_kernel():
+    """Without the blocked path, the padded SDPA call takes the CPU flash kernel (never math)."""
+    for x in (torch.randn(1, 1024, 32), torch.randn(2, 16, 32)):
+        ca = _on_path(CompositionalAttention(embed_dim=32, searches=4, retrievals=2), "fused")
+        names = _op_names(ca, x)
         assert names.count("aten::_scaled_dot_product_flash_attention_for_cpu") == 1
         assert "aten::_scaled_dot_product_attention_math" not in names
 
@@ -242,7 +258,8 @@ def test_per_search_mask():
     assert float(search[:, 1, :, 3:].abs().sum()) == 0.0 and float(search[:, 0, :, 3:].sum()) > 0
     mask[:, 0, 2] = False  # an empty row in one search only
     explicit = _on_path(ca, "explicit")(x, mask=mask)[0]
-    torch.testing.assert_close(_on_path(ca, "fused")(x, mask=mask)[0], explicit, rtol=0, atol=1e-12)
+    for path in ("blocked", "blocked-kept", "fused"):
+        torch.testing.assert_close(_on_path(ca, path)(x, mask=mask)[0], explicit, rtol=0, atol=1e-12)
     with pytest.raises(ValueError, match="head axis"):
         ca(x, mask=torch.ones(1, 3, 5, 5, dtype=torch.bool))
 
@@ -258,6 +275,33 @@ def test_gradcheck_tiny(path):
     mask[1, :, 2] = False
     assert torch.autograd.gradcheck(lambda t: ca(t)[0], (x,))
     assert torch.autograd.gradcheck(lambda t, u: ca(t, u, mask=mask)[0], (x, kv))
+
+
+@pytest.mark.parametrize("options", [{}, {"bias": False}, {"q_compose": True}, {"retrieval_dim": 5, "value_dim": 3}])
+@pytest.mark.parametrize("cross", [False, True])
+@pytest.mark.parametrize("hand_written", [False, True])
+def test_fast_competition_equals_autograd_reference(options, cross, hand_written, monkeypatch):
+    """retrieval_competition and the folded retrieval-query projection: the same outputs and every gradient."""
+    if hand_written:
+        monkeypatch.setattr(competition, "AUTOGRAD_MAX_NUMEL", 0)
+    torch.manual_seed(14)
+    ca = CompositionalAttention(embed_dim=12, searches=3, retrievals=2, **options).to(D)
+    x = _x(2, 5, 12)
+    args = (x, _x(2, 6, 12, seed=1)) if cross else (x,)
+    assert ca._fast_competition()
+    results = []
+    for fast in (True, False):
+        ca._fast_competition = (lambda: True) if fast else (lambda: False)
+        ca.zero_grad()
+        out, w = ca(*args, need_weights=True)
+        (out.square().sum() + w["retrieval"][..., 0].sum()).backward()  # a loss on the choice weights too
+        results.append((out, w["retrieval"], {n: p.grad.clone() for n, p in ca.named_parameters() if p.grad is not None}))
+    (out, choice, grads), (ref, ref_choice, ref_grads) = results
+    torch.testing.assert_close(out, ref, rtol=0, atol=1e-12)
+    torch.testing.assert_close(choice, ref_choice, rtol=0, atol=1e-12)
+    assert grads.keys() == ref_grads.keys()
+    for name in grads:
+        torch.testing.assert_close(grads[name], ref_grads[name], rtol=0, atol=1e-11, msg=name)
 
 
 @pytest.mark.parametrize(
@@ -293,15 +337,20 @@ def test_bf16_close_to_fp32():
     torch.testing.assert_close(out.float(), ref, rtol=0.05, atol=0.05)
 
 
-def test_torch_compile():
+@PATHS
+def test_torch_compile(path):
+    """One graph, traced through autograd and the hand-written kernels; the same outputs and gradients as eager."""
     torch.manual_seed(11)
-    ca = CompositionalAttention(embed_dim=8, searches=2, retrievals=2)
+    ca = _on_path(CompositionalAttention(embed_dim=8, searches=2, retrievals=2), path)
     x = torch.randn(2, 5, 8)
-    compiled = torch.compile(ca, backend="aot_eager", fullgraph=True)  # one graph, traced through autograd
+    compiled = torch.compile(ca, backend="aot_eager", fullgraph=True)
     out = compiled(x)[0]
-    torch.testing.assert_close(out, ca(x)[0])
-    out.sum().backward()
-    assert all(p.grad is not None for p in ca.parameters())
+    ref = ca(x)[0]
+    torch.testing.assert_close(out, ref)
+    params = list(ca.parameters())
+    grad = torch.randn_like(out)
+    for got, want in zip(torch.autograd.grad(out, params, grad), torch.autograd.grad(ref, params, grad)):
+        torch.testing.assert_close(got, want)
 
 
 def test_config_errors_name_the_field():
