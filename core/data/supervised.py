@@ -17,6 +17,7 @@ from etude.kinds import Procedure, ProcedureResult
 
 from .base import optional_positive_int
 from .callbacks import Callback, TrainState
+from .evaluation import accuracy, as_positions, evaluate_splits, mean_loss, per_example_loss, predict
 
 
 def _options(value: Any) -> dict[str, Any]:
@@ -278,7 +279,7 @@ class SupervisedTraining(Procedure):
                 xb, yb = x_train[idx], y_train[idx]
                 per_example = None
                 if augmenter is None:
-                    per_example = _per_example_loss(c.loss, net(xb), yb, num_classes)
+                    per_example = per_example_loss(c.loss, net(xb), yb, num_classes)
                     loss = per_example.mean()
                 elif with_terms:
                     parts = augmenter.terms(net, xb, yb, num_classes=num_classes, generator=aug_gen, **extra)
@@ -303,7 +304,7 @@ class SupervisedTraining(Procedure):
                     break
             def record_epoch() -> None:
                 record = {"epoch": float(epoch + 1), "train_loss": loss_sum / max(batches, 1)}
-                record.update(_evaluate(net, data, c.loss, num_classes, info if has_noise else None))
+                record.update(evaluate_splits(net, data, c.loss, num_classes, info if has_noise else None))
                 if with_terms:
                     record["regulariser"] = reg_sum / max(batches, 1)
                 for key, value in record.items():
@@ -340,7 +341,7 @@ class SupervisedTraining(Procedure):
         x_train, y_train = data["train"]
         if num_classes is None:
             return {"test_loss": history["test_loss"][-1], "final_loss": history["train_loss"][-1],
-                    "train_eval_loss": _mean_loss(net, x_train, y_train, c.loss, None)}
+                    "train_eval_loss": mean_loss(net, x_train, y_train, c.loss, None)}
         metrics = {
             "test_accuracy": history["test_accuracy"][-1],
             "train_accuracy": accuracy(net, x_train, y_train),
@@ -443,84 +444,6 @@ def _scheduler(c: SupervisedTrainingConfig, optimiser, total_steps: int, steps_p
         milestones = [m * steps_per_epoch for m in c.milestones]
         return torch.optim.lr_scheduler.MultiStepLR(optimiser, milestones=milestones, gamma=c.gamma)
     return None
-
-
-def as_positions(outputs: Tensor, targets: Tensor, num_classes: int | None) -> Tensor:
-    """Flat logits ``(B, P * C)`` of a model with one class per position as ``(B, P, C)``.
-
-    When the targets are ``(B, P)`` class indices (P positions, e.g. the N
-    objects of a state) and a plain model (``model/mlp`` with
-    ``out_features = P * C``) returns ``(B, P * C)``, the logits are read as
-    ``P`` rows of ``C``; every other output is returned unchanged.
-    """
-    if (num_classes is not None and outputs.dim() == 2 and targets.dim() == 2 and not targets.is_floating_point()
-            and targets.shape[1] > 1 and outputs.shape[1] == targets.shape[1] * num_classes):
-        return outputs.reshape(outputs.shape[0], targets.shape[1], num_classes)
-    return outputs
-
-
-def _per_example_loss(loss: str, outputs: Tensor, targets: Tensor, num_classes: int | None) -> Tensor:
-    """Loss per example (B,): cross-entropy, or squared (``mse``) / absolute (``l1``) error averaged over every non-batch dimension.
-
-    Classification with several positions takes ``(B, P, C)`` logits (or flat
-    ``(B, P * C)``, see :func:`as_positions`) against ``(B, P)`` targets.
-    """
-    batch = outputs.shape[0]
-    if loss == "cross-entropy":
-        outputs = as_positions(outputs, targets, num_classes)
-        if outputs.dim() > 2:  # per-position classes (B, T, C) against (B, T)
-            flat = nn.functional.cross_entropy(outputs.reshape(-1, outputs.shape[-1]), targets.reshape(-1),
-                                               reduction="none")
-            return flat.reshape(batch, -1).mean(1)
-        return nn.functional.cross_entropy(outputs, targets, reduction="none")
-    if num_classes is not None and not targets.is_floating_point():
-        targets = nn.functional.one_hot(targets, num_classes).to(outputs.dtype)
-    targets = targets.to(outputs.dtype).reshape(outputs.shape)
-    error = outputs - targets
-    return (error.abs() if loss == "l1" else error.square()).reshape(batch, -1).mean(1)
-
-
-@torch.no_grad()
-def predict(model: nn.Module, inputs: Tensor, batch_size: int = 4096) -> Tensor:
-    """Model outputs on ``inputs`` in eval mode, in chunks (the model's mode is restored)."""
-    was_training = model.training
-    model.eval()
-    try:
-        return torch.cat([model(inputs[i:i + batch_size]) for i in range(0, inputs.shape[0], batch_size)])
-    finally:
-        model.train(was_training)
-
-
-def accuracy(model: nn.Module, inputs: Tensor, targets: Tensor, num_classes: int | None = None) -> float:
-    """Fraction of ``targets`` (class indices) equal to the model's argmax prediction (per position for sequences).
-
-    With ``(B, P)`` targets, flat ``(B, P * C)`` outputs are read per position (:func:`as_positions`).
-    """
-    outputs = predict(model, inputs)
-    if num_classes is None and outputs.dim() == 2 and targets.dim() == 2 and outputs.shape[1] % targets.shape[1] == 0:
-        num_classes = outputs.shape[1] // targets.shape[1]
-    return float((as_positions(outputs, targets, num_classes).argmax(-1) == targets).float().mean())
-
-
-def _mean_loss(model, inputs, targets, loss, num_classes) -> float:
-    return float(_per_example_loss(loss, predict(model, inputs), targets, num_classes).mean())
-
-
-def _evaluate(net: nn.Module, data: dict, loss: str, num_classes: int | None, noisy_info: dict | None) -> dict[str, float]:
-    out: dict[str, float] = {}
-    for name in ("val", "test"):
-        if name not in data:
-            continue
-        x, y = data[name]
-        outputs = predict(net, x)
-        out[f"{name}_loss"] = float(_per_example_loss(loss, outputs, y, num_classes).mean())
-        if num_classes is not None:
-            out[f"{name}_accuracy"] = float((as_positions(outputs, y, num_classes).argmax(-1) == y).float().mean())
-    if noisy_info is not None:
-        x, y = data["train"]
-        mask = noisy_info["noisy"]
-        out["memorized_fraction"] = float((predict(net, x[mask]).argmax(-1) == y[mask]).float().mean())
-    return out
 
 
 __all__ = ["SupervisedTraining", "SupervisedTrainingConfig", "accuracy", "as_positions", "predict"]

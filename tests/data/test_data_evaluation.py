@@ -2,7 +2,7 @@
 
 import torch
 
-from etude.data.supervised import _per_example_loss, accuracy, as_positions
+from etude.data.evaluation import accuracy, as_positions, per_example_loss
 from etude.kinds import Split, Task
 
 
@@ -38,7 +38,7 @@ def test_flat_loss_equals_per_position_cross_entropy():
     torch.manual_seed(0)
     logits, y = torch.randn(5, 3 * 4), torch.randint(4, (5, 3))
     expected = torch.stack([torch.nn.functional.cross_entropy(logits[i].reshape(3, 4), y[i]) for i in range(5)])
-    torch.testing.assert_close(_per_example_loss("cross-entropy", logits, y, 4), expected)
+    torch.testing.assert_close(per_example_loss("cross-entropy", logits, y, 4), expected)
 
 
 def test_supervised_mlp_learns_positions():
