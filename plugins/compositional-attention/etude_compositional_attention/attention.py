@@ -85,11 +85,13 @@ class CompositionalAttention(AttentionMechanism):
     ``O_s = sum_r c_sr O_sr``, ``y = concat_s(O_s) W^o``. The search step
     runs on 4-D (B, S, T, .) tensors with the R value projections side by
     side as one value shared by the searches: an explicit softmax for small
-    inputs, query blocks with the weights recomputed in backward (O(T)
-    memory) for large ones on CPU, one fused ``scaled_dot_product_attention``
-    call elsewhere (see ``_search``); the competition is post-processing.
-    In self-attention (``key`` and ``value`` are ``query``, or omitted) the
-    query, key, value and retrieval-query projections run as one matmul.
+    inputs, query blocks for larger ones on CPU (the weights kept for
+    backward up to 4 MB, recomputed above: O(T) memory), one fused
+    ``scaled_dot_product_attention`` call elsewhere (see ``_search``); the
+    competition (:func:`retrieval_competition`) is post-processing. In
+    self-attention (``key`` and ``value`` are ``query``, or omitted) the
+    query, key and value projections and the retrieval queries mapped
+    through the shared retrieval key run as one matmul.
 
     With ``need_weights=True`` the weights are a dict: ``"search"`` (B, S, Tq, Tk)
     attention rows (masked entries 0) and ``"retrieval"`` (B, S, Tq, R) choice
