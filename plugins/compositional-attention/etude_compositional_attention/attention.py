@@ -12,7 +12,7 @@ from etude.builtin.attention import attention_weights, expand_mask, zero_empty_r
 from etude.config import FieldValueError, configclass, field, in_range, one_of, positive
 from etude.kinds import AttentionMechanism
 
-from etude_compositional_attention.competition import retrieval_competition
+from etude_compositional_attention.competition import retrieval_competition, retrieval_logits
 from etude_compositional_attention.search import shared_value_attention
 
 __all__ = ["CompositionalAttention", "CompositionalAttentionConfig", "attention_parameter_count"]
@@ -184,8 +184,7 @@ class CompositionalAttention(AttentionMechanism):
                 # <q, O_sr W^k + b> = <O_sr, q W^k> + <q, b>: one (d_r x d_v) product per (token, search)
                 # instead of one per pairing (the fast path, retrieval_competition, uses the same identity)
                 ub = rq @ self._key_map()
-                logits = (pairs * ub[..., : self.d_v].unsqueeze(-2)).sum(dim=-1)
-                return logits if ub.shape[-1] == self.d_v else logits + ub[..., self.d_v :]  # (B, S, Tq, R)
+                return retrieval_logits(pairs, ub[..., : self.d_v], ub[..., self.d_v] if ub.shape[-1] > self.d_v else None)
             return (rk * rq.unsqueeze(-2)).sum(dim=-1) / self.d_r**0.5
         hidden = torch.cat([pairs, rq.unsqueeze(-2).expand(*pairs.shape[:-1], self.d_r)], dim=-1)
         return self.score_out(F.relu(self.score_hidden(hidden))).squeeze(-1)

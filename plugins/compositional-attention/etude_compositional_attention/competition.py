@@ -24,10 +24,6 @@ from torch.autograd.function import once_differentiable
 __all__ = ["retrieval_competition"]
 
 
-def _dot(a: Tensor, b: Tensor) -> Tensor:
-    return torch.linalg.vecdot(a, b)
-
-
 def _softmax(logits: Tensor) -> Tensor:
     """Softmax over a short last axis: a few elementwise ops beat the row kernel on rows of length R."""
     e = (logits - logits.amax(dim=-1, keepdim=True)).exp_()
@@ -45,7 +41,7 @@ def _mix(parts: Tensor, weights: Tensor) -> Tensor:
 class _RetrievalCompetition(torch.autograd.Function):
     @staticmethod
     def forward(ctx, pairs: Tensor, u: Tensor, beta: Tensor | None) -> tuple[Tensor, Tensor]:
-        logits = torch.stack([_dot(pairs[..., r, :], u) for r in range(pairs.shape[-2])], dim=-1)  # (.., R)
+        logits = torch.stack([torch.linalg.vecdot(pairs[..., r, :], u) for r in range(pairs.shape[-2])], dim=-1)  # (.., R)
         if beta is not None:
             logits = logits + beta.unsqueeze(-1)
         choice = _softmax(logits)
@@ -60,7 +56,7 @@ class _RetrievalCompetition(torch.autograd.Function):
         R = pairs.shape[-2]
         if grad_out is None:
             grad_out = torch.zeros_like(u)
-        grad_c = torch.stack([_dot(pairs[..., r, :], grad_out) for r in range(R)], dim=-1)
+        grad_c = torch.stack([torch.linalg.vecdot(pairs[..., r, :], grad_out) for r in range(R)], dim=-1)
         if grad_choice is not None:
             grad_c = grad_c + grad_choice
         grad_logits = choice * (grad_c - (grad_c * choice).sum(dim=-1, keepdim=True))  # softmax backward over R
@@ -103,9 +99,12 @@ def retrieval_competition(pairs: Tensor, u: Tensor, beta: Tensor | None = None) 
 AUTOGRAD_MAX_NUMEL = 2**15
 
 
-def _autograd_competition(pairs: Tensor, u: Tensor, beta: Tensor | None) -> tuple[Tensor, Tensor]:
+def retrieval_logits(pairs: Tensor, u: Tensor, beta: Tensor | None = None) -> Tensor:
+    """The competition's scores ``<O_sr, u_s> + beta_s`` (.., R), as plain autograd ops."""
     logits = (pairs * u.unsqueeze(-2)).sum(dim=-1)
-    if beta is not None:
-        logits = logits + beta.unsqueeze(-1)
-    choice = torch.softmax(logits, dim=-1)
+    return logits if beta is None else logits + beta.unsqueeze(-1)
+
+
+def _autograd_competition(pairs: Tensor, u: Tensor, beta: Tensor | None) -> tuple[Tensor, Tensor]:
+    choice = torch.softmax(retrieval_logits(pairs, u, beta), dim=-1)
     return (choice.unsqueeze(-1) * pairs).sum(dim=-2), choice

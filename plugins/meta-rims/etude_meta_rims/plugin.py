@@ -87,8 +87,8 @@ def register_components(registry):
 def register_claims(registry):
     registry.add_claim(
         "meta-rims/faster-adaptation",
-        run="etude_meta_rims.claims:faster_adaptation_run",
-        judge="etude_meta_rims.claims:faster_adaptation_judge",
+        run="etude_meta_rims.meta_claims:faster_adaptation_run",
+        judge="etude_meta_rims.meta_claims:faster_adaptation_judge",
         statement="\"We find that meta-learning the modular aspects of the proposed system greatly helps in "
                   "achieving faster adaptation\" (Meta-RIMs abstract). CPU analogue: lower adaptation area "
                   "(mean held-out loss over adaptation steps 1..k / loss at step 0) on held-out sparse "
@@ -104,8 +104,8 @@ def register_claims(registry):
     )
     registry.add_claim(
         "meta-rims/reversed-roles-worse",
-        run="etude_meta_rims.claims:reversed_roles_run",
-        judge="etude_meta_rims.claims:reversed_roles_judge",
+        run="etude_meta_rims.meta_claims:reversed_roles_run",
+        judge="etude_meta_rims.meta_claims:reversed_roles_judge",
         statement="\"We also find that reversing the role of parameters and meta-parameters does not work nearly "
                   "as well\" (Meta-RIMs abstract): fast attention / slow modules adapts more slowly (higher "
                   "adaptation area; at full scale a lower target success AUC in MiniGrid / BabyAI PPO transfer) "

@@ -1,4 +1,7 @@
-"""Every claim at smoke scale (no verdict at smoke), and the judges' rules on hand-made measurements."""
+"""Every claim at smoke scale (no verdict at smoke), and the judges' rules on hand-made measurements.
+
+The full-scale tests below are of the Meta-RIMs claims (:mod:`etude_meta_rims.meta_claims`).
+"""
 
 from __future__ import annotations
 
@@ -30,7 +33,7 @@ def _full_ctx(claim_id, seed=0, cache_dir=None):
 
 
 def test_full_scale_setting_is_the_ppo_transfer():
-    from etude_meta_rims import claims
+    from etude_meta_rims import meta_claims as claims
 
     s = claims._ppo_setting(_full_ctx("meta-rims/faster-adaptation"))
     assert s["pairs"] == [["MiniGrid-DoorKey-5x5-v0", "MiniGrid-DoorKey-6x6-v0"],
@@ -50,7 +53,7 @@ def test_full_scale_setting_is_the_ppo_transfer():
     ("meta-rims/reversed-roles-worse", "reversed_roles_run", {"modules", "attention"}),
 ])
 def test_full_scale_run_path_with_a_tiny_override(monkeypatch, tmp_path, claim_id, run, modes):
-    from etude_meta_rims import claims
+    from etude_meta_rims import meta_claims as claims
 
     tiny = {"pairs": [["MiniGrid-Empty-5x5-v0", "BabyAI-GoToObjS4-v0"]], "source_updates": 1, "target_updates": 2,
             "eval_every": 1, "eval_episodes": 2,
@@ -73,7 +76,7 @@ def test_full_scale_run_path_with_a_tiny_override(monkeypatch, tmp_path, claim_i
                                               ("reversed_roles_judge", "attention")])
 def test_full_scale_judge_rule_on_hand_made_success_areas(tmp_path, judge, other):
     from etude.claims import JudgeContext
-    from etude_meta_rims import claims
+    from etude_meta_rims import meta_claims as claims
 
     def runs(gaps):
         def mode(auc):
@@ -90,7 +93,7 @@ def test_full_scale_judge_rule_on_hand_made_success_areas(tmp_path, judge, other
 
 def test_full_scale_without_minigrid_is_not_run(monkeypatch, tmp_path):
     from etude.claims import JudgeContext
-    from etude_meta_rims import claims
+    from etude_meta_rims import meta_claims as claims
 
     real = importlib.util.find_spec
     monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "minigrid" else real(name, *a))
